@@ -1,0 +1,183 @@
+"""Split a page's text into title, bylines, breadcrumb and body paragraphs, dropping furniture.
+
+Works on already-extracted text: a plain-text capture, or trafilatura's output for an HTML page (which
+still leaks some chrome). The header is everything before the first long paragraph; short lines there
+are classified (furniture, breadcrumb, byline, title), the rest is body, where furniture and credit
+lines are removed and tail rules close the story.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from transforms.furniture import FurnitureRule, classify_line, normalise_line
+from transforms.sections import SectionIndex, fold
+
+_WRAPPED_MIN, _WRAPPED_MAX = 50, 80  # a hard-wrapped block: every line but the last this long
+
+
+@dataclass(frozen=True)
+class LayoutRules:
+    """Everything the layout step needs, compiled once (see `configs/boilerplate.yaml`)."""
+
+    furniture: list[FurnitureRule]
+    header_bylines: list[re.Pattern]
+    credit_lines: list[re.Pattern]
+    crumb_separators: re.Pattern
+    crumb_ignore: frozenset[str]
+    crumb_max_words: int
+    body_min_words: int
+    title_max_words: int
+    sections: SectionIndex
+
+    @classmethod
+    def from_config(cls, cfg: dict, furniture: list[FurnitureRule], sections: SectionIndex) -> LayoutRules:
+        crumbs = cfg["breadcrumbs"]
+        return cls(
+            furniture=furniture,
+            header_bylines=[re.compile(p, re.IGNORECASE) for p in cfg["bylines"]["header"]],
+            credit_lines=[re.compile(p, re.IGNORECASE) for p in cfg["bylines"]["credits"]],
+            crumb_separators=re.compile("|".join(re.escape(s) for s in crumbs["separators"])),
+            crumb_ignore=frozenset(fold(word) for word in crumbs["ignore"]),
+            crumb_max_words=crumbs["max_words"],
+            body_min_words=cfg["layout"]["body_min_words"],
+            title_max_words=cfg["layout"]["title_max_words"],
+            sections=sections,
+        )
+
+
+@dataclass
+class TextLayout:
+    """What the layout step found; ``removed`` pairs each dropped line with the rule that dropped it."""
+
+    title: str | None = None
+    bylines: list[str] = field(default_factory=list)
+    breadcrumb: str | None = None
+    paragraphs: list[str] = field(default_factory=list)
+    removed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs of ``text``: one per line, except hard-wrapped blocks, whose lines are rejoined."""
+    paragraphs: list[str] = []
+    for block in re.split(r"\n[ \t\u00a0]*\n", text.replace("\r\n", "\n").replace("\r", "\n")):
+        lines = [normalise_line(line) if not line.strip() else " ".join(line.split()) for line in block.split("\n")]
+        lines = [line for line in lines if line]
+        if len(lines) > 1 and all(_WRAPPED_MIN <= len(line) <= _WRAPPED_MAX for line in lines[:-1]):
+            paragraphs.append(" ".join(lines))
+        else:
+            paragraphs.extend(lines)
+    return paragraphs
+
+
+def layout_text(text: str, rules: LayoutRules, known_title: str | None = None) -> TextLayout:
+    """Classify the paragraphs of ``text``; ``known_title`` (from HTML metadata) is dropped if repeated."""
+    layout = TextLayout(title=known_title)
+    paragraphs = split_paragraphs(text)
+    body_start = _read_header(paragraphs, rules, layout, known_title)
+    _read_body(paragraphs[body_start:], rules, layout)
+    return layout
+
+
+def _read_header(paragraphs: list[str], rules: LayoutRules, layout: TextLayout, known_title: str | None) -> int:
+    """Consume header lines into ``layout``; return the index of the first body paragraph.
+
+    Short unclassified lines after the title (a standfirst, a subheading) are kept as body.
+    """
+    standfirst: list[str] = []
+    index = 0
+    for index, paragraph in enumerate(paragraphs):  # noqa: B007 - the index is the result
+        if len(paragraph.split()) >= rules.body_min_words:
+            break
+        if _header_line(paragraph, rules, layout, known_title):
+            continue
+        if layout.title is None and len(paragraph.split()) <= rules.title_max_words:
+            layout.title = paragraph
+        else:
+            standfirst.append(paragraph)
+    else:
+        index = len(paragraphs)
+    layout.paragraphs.extend(standfirst)
+    return index
+
+
+def _header_line(line: str, rules: LayoutRules, layout: TextLayout, known_title: str | None) -> bool:
+    """Handle one short header line if it is furniture, a breadcrumb, a byline or a repeated title."""
+    verdict = classify_line(line, rules.furniture)
+    if verdict and verdict.scope == "prefix":
+        crumb = _breadcrumb(verdict.remainder, rules) if verdict.remainder else None
+        if verdict.remainder and crumb is None:
+            verdict = None
+        else:
+            layout.removed.append((verdict.rule, line))
+            layout.breadcrumb = layout.breadcrumb or crumb
+            return True
+    if verdict:
+        layout.removed.append((verdict.rule, line))
+        return True
+    if known_title and fold(line) == fold(known_title):
+        layout.removed.append(("title_repeat", line))
+        return True
+    byline = _match_any(line, rules.header_bylines) if len(line.split()) <= 14 else None
+    byline = byline or _match_any(line, rules.credit_lines)
+    if byline:
+        layout.bylines.append(byline)
+        layout.removed.append(("byline", line))
+        return True
+    if layout.title is None and layout.breadcrumb is None:
+        crumb = _breadcrumb(line, rules, listed_only=not rules.crumb_separators.search(line))
+        if crumb:
+            layout.breadcrumb = crumb
+            layout.removed.append(("breadcrumb", line))
+            return True
+    return False
+
+
+def _read_body(paragraphs: list[str], rules: LayoutRules, layout: TextLayout) -> None:
+    """Keep body paragraphs, dropping furniture and credit lines; a tail rule ends the story."""
+    for position, paragraph in enumerate(paragraphs):
+        verdict = classify_line(paragraph, rules.furniture)
+        if verdict and verdict.scope == "tail":
+            layout.removed.append((verdict.rule, paragraph))
+            for line in paragraphs[position + 1:]:
+                own = classify_line(line, rules.furniture)
+                layout.removed.append((own.rule if own else verdict.rule, line))
+            return
+        if verdict and not (verdict.scope == "prefix" and verdict.remainder):
+            layout.removed.append((verdict.rule, paragraph))
+            continue
+        credit = _match_any(paragraph, rules.credit_lines)
+        if credit:
+            layout.bylines.append(credit.strip("() "))
+            layout.removed.append(("credit_line", paragraph))
+            continue
+        layout.paragraphs.append(paragraph)
+
+
+def _match_any(line: str, patterns: list[re.Pattern]) -> str | None:
+    """The ``who`` group of the first pattern matching the whole line."""
+    text = normalise_line(line)
+    for pattern in patterns:
+        match = pattern.fullmatch(text)
+        if match:
+            return match.group("who").strip(" ,;")
+    return None
+
+
+def _breadcrumb(text: str, rules: LayoutRules, listed_only: bool = False) -> str | None:
+    """The section label a breadcrumb trail names, or None when ``text`` is not a breadcrumb.
+
+    The first crumb that is a listed section wins; otherwise the first crumb that is not generic
+    (``Home``, ``News``). A lone word counts only when it is a listed section (``listed_only``).
+    """
+    crumbs = [c.strip() for c in rules.crumb_separators.split(text) if c.strip()]
+    if not crumbs or any(len(c.split()) > rules.crumb_max_words or re.search(r"[.!?,;\"“”]", c) for c in crumbs):
+        return None
+    useful = [c for c in crumbs if fold(c) not in rules.crumb_ignore]
+    listed = [c for c in useful if rules.sections.known(c)]
+    if listed:
+        return listed[0]
+    if listed_only or not useful:
+        return None
+    return useful[0]
