@@ -1,0 +1,105 @@
+"""Atomic Parquet files under the output folder, and the keys already committed there.
+
+A file is written under a hidden name that no reader's glob matches (it does not end in ``.parquet``)
+and renamed into place only once complete: a killed run leaves no half-written file that DuckDB reads.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+ROW_GROUP_ROWS = 2000
+IN_PROGRESS_SUFFIX = ".inprogress"
+
+
+def join(*parts: str) -> str:
+    return FileSystems.join(*parts)
+
+
+def write_parquet_files(
+    directory: str, rows: Iterable[dict], schema: pa.Schema, file_prefix: str,
+    max_rows_per_file: int, compression: str = "zstd",
+) -> Iterator[tuple[str, int]]:
+    """Write ``rows`` into one or more Parquet files in ``directory``; yield ``(path, row_count)`` each.
+
+    Rows are streamed in row groups, so memory stays bounded whatever the partition's size.
+    """
+    _ensure_directory(directory)
+    batch: list[dict] = []
+    writer: _AtomicParquet | None = None
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= ROW_GROUP_ROWS or (writer and writer.rows + len(batch) >= max_rows_per_file):
+            writer = writer or _AtomicParquet(directory, file_prefix, schema, compression)
+            writer.write(batch)
+            batch = []
+            if writer.rows >= max_rows_per_file:
+                yield writer.commit()
+                writer = None
+    if batch:
+        writer = writer or _AtomicParquet(directory, file_prefix, schema, compression)
+        writer.write(batch)
+    if writer and writer.rows:
+        yield writer.commit()
+
+
+class _AtomicParquet:
+    """One Parquet file being written under an in-progress name."""
+
+    def __init__(self, directory: str, prefix: str, schema: pa.Schema, compression: str):
+        name = f"{prefix}-{uuid.uuid4().hex[:12]}.parquet"
+        self.final_path = join(directory, name)
+        self.temp_path = join(directory, f".{name}{IN_PROGRESS_SUFFIX}")
+        self.schema = schema
+        self.rows = 0
+        self._handle = FileSystems.create(self.temp_path, compression_type=CompressionTypes.UNCOMPRESSED)
+        self._writer = pq.ParquetWriter(pa.PythonFile(self._handle, mode="w"), schema, compression=compression)
+
+    def write(self, rows: list[dict]) -> None:
+        self._writer.write_table(pa.Table.from_pylist(rows, schema=self.schema))
+        self.rows += len(rows)
+
+    def commit(self) -> tuple[str, int]:
+        self._writer.close()
+        self._handle.close()
+        FileSystems.rename([self.temp_path], [self.final_path])
+        return self.final_path, self.rows
+
+
+def committed_keys(output: str, glob: str, column: str) -> Iterator[str]:
+    """Every value of ``column`` in the committed files matching ``glob`` under ``output``."""
+    for path in matching_files(join(output, glob)):
+        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            table = pq.read_table(handle, columns=[column])
+        yield from table.column(column).to_pylist()
+
+
+def matching_files(pattern: str) -> list[str]:
+    """Paths matching ``pattern``, skipping hidden names (in-progress files, editor droppings)."""
+    result = FileSystems.match([pattern])[0]
+    return sorted(m.path for m in result.metadata_list if not m.path.rsplit("/", 1)[-1].startswith("."))
+
+
+def write_text_atomically(path: str, text: str) -> None:
+    """Write a small text file (a run summary) so that readers see it whole or not at all."""
+    directory, name = path.rsplit("/", 1)
+    _ensure_directory(directory)
+    temp = join(directory, f".{name}{IN_PROGRESS_SUFFIX}")
+    with FileSystems.create(temp, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        handle.write(text.encode("utf-8"))
+    FileSystems.rename([temp], [path])
+
+
+def _ensure_directory(directory: str) -> None:
+    if not FileSystems.exists(directory):
+        try:
+            FileSystems.mkdirs(directory)
+        except OSError:
+            if not FileSystems.exists(directory):  # another worker made it first otherwise
+                raise

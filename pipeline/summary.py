@@ -1,0 +1,96 @@
+"""The run summary: Beam counters turned into the figures a user asks about, printed and saved."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from apache_beam.metrics.metric import MetricsFilter
+
+from pipeline.sink import join, write_text_atomically
+
+_NAMESPACE = "newsbeam"
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    pipeline_version: str
+    inputs: list[str]
+    output: str
+    started_at: str
+    seconds: float = 0.0
+    status: str = "running"
+    files_read: int = 0
+    captures_read: int = 0
+    articles_written: int = 0
+    duplicates_in_run: int = 0
+    already_committed: int = 0
+    rejected: int = 0
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    partitions: dict[str, int] = field(default_factory=dict)
+    furniture_removed: dict[str, int] = field(default_factory=dict)
+    entities: int = 0
+
+    @property
+    def accounted(self) -> int:
+        """Captures with a known fate; equals ``captures_read`` when nothing was lost."""
+        return self.articles_written + self.duplicates_in_run + self.already_committed + self.rejected
+
+
+def counters(result) -> dict[str, int]:
+    """Committed newsbeam counters of a finished pipeline result, by name."""
+    query = result.metrics().query(MetricsFilter().with_namespace(_NAMESPACE))
+    totals: dict[str, int] = {}
+    for counter in query["counters"]:
+        name = counter.key.metric.name
+        totals[name] = totals.get(name, 0) + (counter.committed or 0)
+    return totals
+
+
+def fill_from_counters(summary: RunSummary, totals: dict[str, int]) -> RunSummary:
+    """Copy counter totals into the summary's fields."""
+    summary.files_read = totals.get("files_read", 0)
+    summary.captures_read = totals.get("captures_read", 0)
+    summary.articles_written = totals.get("articles_written", 0)
+    summary.duplicates_in_run = totals.get("articles_duplicates_in_run", 0)
+    summary.already_committed = totals.get("articles_already_committed", 0)
+    summary.rejected = totals.get("rejected", 0)
+    summary.entities = totals.get("entities", 0)
+    summary.rejected_by_reason = _prefixed(totals, "rejected.")
+    summary.partitions = _prefixed(totals, "partition.")
+    summary.furniture_removed = _prefixed(totals, "furniture.")
+    return summary
+
+
+def _prefixed(totals: dict[str, int], prefix: str) -> dict[str, int]:
+    return dict(sorted((k[len(prefix):], v) for k, v in totals.items() if k.startswith(prefix) and v))
+
+
+def save(summary: RunSummary) -> str:
+    """Write ``OUT/_runs/<run_id>.json`` atomically; return its path."""
+    path = join(summary.output, "_runs", f"{summary.run_id}.json")
+    write_text_atomically(path, json.dumps(asdict(summary), indent=2, sort_keys=False) + "\n")
+    return path
+
+
+def render(summary: RunSummary) -> str:
+    """A short human-readable report of the run."""
+    lines = [
+        f"run {summary.run_id}: {summary.status} in {summary.seconds:.1f}s",
+        f"  files read          {summary.files_read}",
+        f"  captures read       {summary.captures_read}",
+        f"  articles written    {summary.articles_written}",
+        f"  duplicates          {summary.duplicates_in_run} in this run, {summary.already_committed} already in output",
+        f"  rejected            {summary.rejected}",
+    ]
+    lines += [f"    {reason:<22}{n}" for reason, n in summary.rejected_by_reason.items()]
+    if summary.accounted != summary.captures_read:
+        lines.append(f"  WARNING: {summary.captures_read - summary.accounted} captures unaccounted for")
+    if summary.partitions:
+        lines.append("  partitions written")
+        lines += [f"    {partition:<40}{n}" for partition, n in summary.partitions.items()]
+    if summary.furniture_removed:
+        rules = ", ".join(f"{rule} {n}" for rule, n in summary.furniture_removed.items())
+        lines.append(f"  furniture removed   {rules}")
+    return "\n".join(lines)

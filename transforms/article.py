@@ -1,0 +1,152 @@
+"""From one capture to one article record (everything but entities, which are batched separately).
+
+``Enricher`` holds the compiled rules, built once per worker; ``build_article`` is a plain function
+of a capture and an enricher, so notebooks and tests use it without Beam.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from transforms.agencies import AgencyMatcher, build_agency_matcher
+from transforms.dateline import Dateline, parse_dateline
+from transforms.dates import DateSettings, choose_published, date_from_month_day, date_from_url, parse_datetime
+from transforms.furniture import compile_rules
+from transforms.gazetteer import Gazetteer
+from transforms.html_page import ExtractionSettings, HtmlExtract, extract_html
+from transforms.identity import article_id, canonical_url, sha256_hex
+from transforms.language import LanguageSettings, detect_language, seed_detector
+from transforms.layout import LayoutRules, TextLayout, layout_text
+from transforms.records import Capture, Rejection
+from transforms.sections import SectionIndex, choose_section, section_from_url
+
+
+@dataclass
+class Enricher:
+    """Compiled rules and gazetteers for cleaning and enrichment; heavy, so built in ``DoFn.setup``."""
+
+    layout: LayoutRules
+    sections: SectionIndex
+    agencies: AgencyMatcher
+    gazetteer: Gazetteer
+    dates: DateSettings
+    language: LanguageSettings
+    extraction: ExtractionSettings
+    min_words: int
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> Enricher:
+        """Build from a loaded run config (see `pipeline/config.py`)."""
+        sections = SectionIndex.from_config(cfg["sections"])
+        boilerplate = cfg["boilerplate"]
+        language = LanguageSettings(**cfg["language"])
+        seed_detector(language.seed)
+        return cls(
+            layout=LayoutRules.from_config(boilerplate, compile_rules(boilerplate["furniture"]), sections),
+            sections=sections,
+            agencies=build_agency_matcher(cfg["agencies"]["agencies"]),
+            gazetteer=Gazetteer.from_config(cfg["gazetteer_path"]),
+            dates=DateSettings(order=tuple(cfg["dates"]["order"]), max_future_hours=cfg["dates"]["max_future_hours"],
+                               min_year=cfg["dates"]["min_year"]),
+            language=language,
+            extraction=ExtractionSettings(favor_precision=cfg["extraction"]["favor_precision"],
+                                          include_tables=cfg["extraction"]["include_tables"]),
+            min_words=cfg["extraction"]["min_words"],
+        )
+
+
+def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Rejection | None, list[str]]:
+    """``(article, None, removed_rules)`` for a usable capture, else ``(None, rejection, removed_rules)``.
+
+    ``removed_rules`` names the furniture rule of every line removed, for counters.
+    """
+    page = HtmlExtract()
+    if capture.kind == "html":
+        extracted = extract_html(capture.content, capture.url, enricher.extraction)
+        if extracted is None:
+            return None, Rejection(capture.source_uri, "unparseable_html", "no HTML document could be parsed",
+                                   stage="extract"), []
+        page = extracted
+        layout = layout_text(page.text, enricher.layout, known_title=page.title)
+    else:
+        layout = layout_text(capture.content, enricher.layout)
+    removed = [rule for rule, _ in layout.removed]
+
+    dateline = parse_dateline(layout.paragraphs[0], enricher.gazetteer, enricher.agencies) if layout.paragraphs else None
+    paragraphs = _without_dateline(layout.paragraphs, dateline)
+    body = "\n\n".join(paragraphs)
+    words = len(body.split())
+    if words < enricher.min_words:
+        reason = "only_furniture" if layout.removed else "no_article_text"
+        detail = f"{words} words of article text left after cleaning ({len(layout.removed)} furniture lines removed)"
+        return None, Rejection(capture.source_uri, reason, detail, stage="clean"), removed
+
+    url = page.canonical_url or capture.url
+    published_at, date_source = _published(capture, page, dateline, url, enricher.dates)
+    section, section_source = _section(capture, page, layout, url, enricher.sections)
+    byline = "; ".join(dict.fromkeys(layout.bylines)) or _text_or_none(page.author)
+    agency = (enricher.agencies.find(byline) if byline else None) or (dateline.agency if dateline else None)
+    language, confidence = detect_language(body, enricher.language)
+    article = {
+        "article_id": article_id(url, body),
+        "url": canonical_url(url) or url,
+        "source_uri": capture.source_uri,
+        "captured_at": capture.captured_at,
+        "captured_at_source": capture.captured_at_source,
+        "published_at": published_at,
+        "date_source": date_source,
+        "date": (published_at or capture.captured_at).date() if (published_at or capture.captured_at) else None,
+        "section": section,
+        "section_source": section_source,
+        "title": layout.title,
+        "byline": byline,
+        "agency": agency,
+        "site_name": page.site_name,
+        "body": body,
+        "word_count": words,
+        "language": language,
+        "language_confidence": confidence,
+        "dateline": dateline.raw if dateline else None,
+        "dateline_place": dateline.place if dateline else None,
+        "dateline_country": dateline.country if dateline else None,
+        "dateline_country_code": dateline.country_code if dateline else None,
+        "furniture_removed": dict(Counter(removed)),
+        "content_hash": sha256_hex(body),
+    }
+    return article, None, removed
+
+
+def _without_dateline(paragraphs: list[str], dateline: Dateline | None) -> list[str]:
+    """The paragraphs with the dateline cut from the first one (dropped if nothing else is left)."""
+    if dateline is None:
+        return paragraphs
+    rest = paragraphs[0][dateline.end:].strip()
+    return ([rest] if rest else []) + paragraphs[1:]
+
+
+def _published(capture: Capture, page: HtmlExtract, dateline: Dateline | None, url: str | None,
+               settings: DateSettings) -> tuple[datetime | None, str]:
+    candidates = {source: parse_datetime(value) for source, value in page.dates.items()}
+    if capture.published_hint_source:
+        candidates[capture.published_hint_source] = parse_datetime(capture.published_hint)
+    candidates["url"] = date_from_url(url or capture.url)
+    if dateline and dateline.month and dateline.day:
+        candidates["dateline"] = date_from_month_day(dateline.month, dateline.day, capture.captured_at)
+    candidates["capture_time"] = capture.captured_at
+    return choose_published(candidates, capture.captured_at, settings)
+
+
+def _section(capture: Capture, page: HtmlExtract, layout: TextLayout, url: str | None,
+             index: SectionIndex) -> tuple[str, str]:
+    candidates = dict(page.sections)
+    candidates["breadcrumb"] = layout.breadcrumb
+    candidates["url_path"] = section_from_url(url, index) or section_from_url(capture.url, index)
+    if capture.section_hint_source:
+        candidates[capture.section_hint_source] = capture.section_hint
+    return choose_section(candidates, index)
+
+
+def _text_or_none(value: str | None) -> str | None:
+    return value.strip() if value and value.strip() else None

@@ -1,0 +1,82 @@
+"""Publication dates: parse candidate values and pick the first trustworthy one by source order."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from dateutil import parser as dateutil_parser
+
+_URL_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?!\d)")
+
+
+@dataclass(frozen=True)
+class DateSettings:
+    """Source order and sanity bounds, from the run config's ``dates`` block."""
+
+    order: tuple[str, ...]
+    max_future_hours: float = 36
+    min_year: int = 1980
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """A timezone-aware UTC datetime from an ISO/RFC/free-form date string or a datetime; else None.
+
+    Naive values are taken as UTC: a capture that gives no zone says nothing better.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and value.strip() and len(value) <= 100:
+        try:
+            parsed = dateutil_parser.parse(value.strip(), default=datetime(1, 1, 1))
+        except (ValueError, OverflowError):
+            return None
+    else:
+        return None
+    if parsed.year < 2:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def date_from_url(url: str | None) -> datetime | None:
+    """The date a URL path spells (``/2022/07/09/``, ``/20220709/``, ``-2022-07-09-``), else None."""
+    if not url:
+        return None
+    match = _URL_DATE.search(url)
+    if not match:
+        return None
+    try:
+        return datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def date_from_month_day(month: int, day: int, reference: datetime | None) -> datetime | None:
+    """The latest date with this month and day not after ``reference`` (a dateline has no year)."""
+    if reference is None:
+        return None
+    for year in (reference.year, reference.year - 1):
+        try:
+            candidate = datetime(year, month, day, tzinfo=UTC)
+        except ValueError:
+            continue
+        if candidate.date() <= reference.date():
+            return candidate
+    return None
+
+
+def choose_published(
+    candidates: dict[str, datetime | None], captured_at: datetime | None, settings: DateSettings
+) -> tuple[datetime | None, str]:
+    """``(published_at, source)`` from candidates keyed by source, in the configured order.
+
+    A candidate dated after the capture (plus a tolerance for time zones and embargoes) or before
+    ``min_year`` is skipped as bogus. With nothing usable the result is ``(None, "none")``.
+    """
+    limit = (captured_at or datetime.now(UTC)) + timedelta(hours=settings.max_future_hours)
+    for source in settings.order:
+        value = candidates.get(source)
+        if value is not None and settings.min_year <= value.year and value <= limit:
+            return value, source
+    return None, "none"

@@ -1,0 +1,125 @@
+"""HTML pages: main text and metadata through trafilatura, with the provenance of dates and sections.
+
+The page is parsed once. Structured metadata (JSON-LD, meta tags, canonical link) is read from the
+tree first, because trafilatura cleans the tree in place, then the same tree goes to trafilatura.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import trafilatura
+from lxml import html as lxml_html
+from trafilatura.utils import load_html
+
+_ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
+                  "opinionnewsarticle", "backgroundnewsarticle", "webpage", "liveblogposting", "report"}
+_DATE_META = ("article:published_time", "og:published_time", "og:article:published_time",
+              "datepublished", "pubdate", "publishdate", "publish-date", "publish_date", "dc.date.issued",
+              "dcterms.created", "dc.date", "date", "sailthru.date", "parsely-pub-date", "article.published",
+              "cxenseparse:recs:publishtime")
+_SECTION_META = ("article:section", "og:article:section", "section", "parsely-section", "cxenseparse:section",
+                 "sailthru.section", "category", "dc.subject")
+
+
+@dataclass(frozen=True)
+class ExtractionSettings:
+    favor_precision: bool = False
+    include_tables: bool = False
+
+
+@dataclass
+class HtmlExtract:
+    """What one page yields; ``dates``/``sections`` hold raw candidates keyed by their source."""
+
+    text: str = ""
+    title: str | None = None
+    author: str | None = None
+    site_name: str | None = None
+    canonical_url: str | None = None
+    dates: dict[str, str | None] = field(default_factory=dict)
+    sections: dict[str, str | None] = field(default_factory=dict)
+
+
+def extract_html(page: str, url: str | None, settings: ExtractionSettings) -> HtmlExtract | None:
+    """Main text and metadata of ``page``; None when it has no parseable document."""
+    tree = load_html(page)
+    if tree is None:
+        return None
+    json_ld = _json_ld_article(tree)
+    meta = _meta_tags(tree)
+    result = HtmlExtract(canonical_url=_canonical(tree))
+    result.dates["json_ld"] = _text(json_ld.get("datePublished") or json_ld.get("dateCreated"))
+    result.dates["html_meta"] = next((meta[k] for k in _DATE_META if meta.get(k)), None)
+    result.sections["html_meta"] = _text(json_ld.get("articleSection")) or next(
+        (meta[k] for k in _SECTION_META if meta.get(k)), None)
+    document = trafilatura.bare_extraction(
+        tree, url=url, with_metadata=True, include_comments=False, include_tables=settings.include_tables,
+        favor_precision=settings.favor_precision, output_format="python",
+    )
+    if document is None:
+        return result
+    result.text = document.text or ""
+    result.title = document.title
+    result.author = document.author
+    result.site_name = document.sitename
+    result.dates["html_date"] = document.date
+    if not result.sections["html_meta"] and document.categories:
+        result.sections["html_meta"] = document.categories[0]
+    return result
+
+
+def _json_ld_article(tree: lxml_html.HtmlElement) -> dict:
+    """The first JSON-LD object of an article type on the page (``@graph`` and lists searched)."""
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text_content() or "")
+        except (json.JSONDecodeError, RecursionError):
+            continue
+        for item in _walk_json_ld(data):
+            kinds = item.get("@type")
+            kinds = kinds if isinstance(kinds, list) else [kinds]
+            if any(isinstance(k, str) and k.lower() in _ARTICLE_TYPES for k in kinds):
+                return item
+    return {}
+
+
+def _walk_json_ld(data: object, depth: int = 0):
+    """Yield every dict in a JSON-LD document, shallow first (bounded depth: hostile pages nest)."""
+    if depth > 6:
+        return
+    if isinstance(data, dict):
+        yield data
+        for key in ("@graph", "mainEntity", "mainEntityOfPage"):
+            yield from _walk_json_ld(data.get(key), depth + 1)
+    elif isinstance(data, list):
+        for item in data[:50]:
+            yield from _walk_json_ld(item, depth + 1)
+
+
+def _meta_tags(tree: lxml_html.HtmlElement) -> dict[str, str]:
+    """``<meta>`` and ``itemprop`` values by lower-cased name/property (first occurrence wins)."""
+    found: dict[str, str] = {}
+    for element in tree.xpath("//meta[@content]|//*[@itemprop and (@datetime or @content)]"):
+        key = element.get("property") or element.get("name") or element.get("itemprop") or ""
+        value = element.get("content") or element.get("datetime") or ""
+        if key and value.strip():
+            found.setdefault(key.strip().lower(), value.strip())
+    return found
+
+
+def _canonical(tree: lxml_html.HtmlElement) -> str | None:
+    """``<link rel=canonical>``, else ``og:url``."""
+    for xpath in ('//link[@rel="canonical"]/@href', '//meta[@property="og:url"]/@content'):
+        values = [v.strip() for v in tree.xpath(xpath) if v.strip().startswith(("http://", "https://"))]
+        if values:
+            return values[0]
+    return None
+
+
+def _text(value: object) -> str | None:
+    """A JSON-LD value as text: strings as they are, the first of a list, else None."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
