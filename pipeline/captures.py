@@ -14,6 +14,7 @@ import json
 import logging
 import posixpath
 import re
+import unicodedata
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
@@ -27,9 +28,7 @@ from apache_beam.io.filesystems import FileSystems
 from charset_normalizer import from_bytes
 from dateutil.parser import isoparse
 from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 from warcio.limitreader import LimitReader
-from warcio.statusandheaders import StatusAndHeadersParserException
 
 from transforms.records import Capture, Rejection
 
@@ -38,8 +37,6 @@ log = logging.getLogger(__name__)
 _CHUNK = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
-# What warcio raises on malformed records; anything else is a bug and should surface.
-_WARC_ERRORS = (ArchiveLoadFailed, StatusAndHeadersParserException, ValueError, IndexError, EOFError)
 
 
 @dataclass(frozen=True)
@@ -56,8 +53,9 @@ class ReadLimits:
 
     def __post_init__(self) -> None:
         for item in fields(self):
-            if not getattr(self, item.name) > 0:
-                raise ValueError(f"read limit {item.name} must be positive, got {getattr(self, item.name)!r}")
+            value = getattr(self, item.name)
+            if not value > 0:
+                raise ValueError(f"read limit {item.name} must be positive, got {value!r}")
 
 
 def load_read_limits(path: str | Path) -> ReadLimits:
@@ -88,11 +86,8 @@ def is_capture_path(path: str) -> bool:
 
 def _path_parts(path: str) -> list[str]:
     """Path components below the bucket for `scheme://bucket/...`, else all components."""
-    scheme, separator, rest = path.partition("://")
-    if separator:
-        rest = rest.partition("/")[2]
-    else:
-        rest = path
+    _, separator, rest = path.partition("://")
+    rest = rest.partition("/")[2] if separator else path
     return [part for part in rest.split("/") if part]
 
 
@@ -131,15 +126,20 @@ def iter_captures(path: str, limits: ReadLimits) -> Iterator[Capture | Rejection
     except _ReadFailure as failure:
         yield Rejection(path, failure.reason, failure.detail, extra=dict(failure.extra))
     except OSError as error:
-        yield Rejection(path, "unreadable", f"Could not read the file: {error}",
-                        extra={"error": type(error).__name__})
+        yield Rejection(
+            path, "unreadable", f"Could not read the file: {error}", extra={"error": type(error).__name__}
+        )
 
 
 def _iter_file(path: str, limits: ReadLimits) -> Iterator[Capture | Rejection]:
     size, mtime = _stat(path)
     if size is not None and size > limits.max_file_bytes:
-        raise _ReadFailure("too_large", f"The file is {size} bytes, over max_file_bytes "
-                           f"({limits.max_file_bytes}).", size=size, limit=limits.max_file_bytes)
+        raise _ReadFailure(
+            "too_large",
+            f"The file is {size} bytes, over max_file_bytes ({limits.max_file_bytes}).",
+            size=size,
+            limit=limits.max_file_bytes,
+        )
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
         stream = _RawFile(handle, limits.max_file_bytes)
         magic = _read_up_to(stream, len(_GZIP_MAGIC))
@@ -149,6 +149,11 @@ def _iter_file(path: str, limits: ReadLimits) -> Iterator[Capture | Rejection]:
         if not head:
             raise _ReadFailure("empty_file", "The file has no content.")
         kind = _sniff_kind(head, path)
+        if kind == "binary":
+            raise _ReadFailure(
+                "binary_content",
+                "The file holds binary data (NUL bytes without a UTF-16 or UTF-32 byte-order mark).",
+            )
         yield from _READERS[kind](body, _Source(path, limits, mtime, gunzip))
 
 
@@ -199,8 +204,9 @@ class _RawFile(_Stream):
     def _read(self, size: int) -> bytes:
         data = self._handle.read(size)
         if self._position + len(data) > self._max_bytes:
-            raise _ReadFailure("too_large", f"The file is over max_file_bytes ({self._max_bytes}).",
-                               limit=self._max_bytes)
+            raise _ReadFailure(
+                "too_large", f"The file is over max_file_bytes ({self._max_bytes}).", limit=self._max_bytes
+            )
         return data
 
 
@@ -254,9 +260,12 @@ class _Gunzip(_Stream):
             if self._between_members and not self._start_next_member():
                 break
             if not self._input and not self._refill():
-                raise _ReadFailure("truncated_gzip", "The gzip stream ends before its end-of-member "
-                                   f"marker (after {self._position} decompressed bytes).",
-                                   offset=self._consumed)
+                raise _ReadFailure(
+                    "truncated_gzip",
+                    "The gzip stream ends before its end-of-member "
+                    f"marker (after {self._position} decompressed bytes).",
+                    offset=self._consumed,
+                )
             data = self._inflate(size)
             if data:
                 return data
@@ -270,34 +279,53 @@ class _Gunzip(_Stream):
         try:
             data = self._inflater.decompress(self._input, size)
         except zlib.error as error:
-            raise _ReadFailure("corrupt_gzip", f"The gzip data is damaged: {error}.",
-                               offset=self._consumed) from error
+            raise _ReadFailure(
+                "corrupt_gzip", f"The gzip data is damaged: {error}.", offset=self._consumed
+            ) from error
         rest = self._inflater.unused_data if self._inflater.eof else self._inflater.unconsumed_tail
         self._consumed += len(self._input) - len(rest)
         self._input = rest
         self._between_members = self._inflater.eof
         if self._position + len(data) > self._max_bytes:
-            raise _ReadFailure("too_large", "The file decompresses past max_decompressed_bytes "
-                               f"({self._max_bytes}).", limit=self._max_bytes)
+            raise _ReadFailure(
+                "too_large",
+                f"The file decompresses past max_decompressed_bytes ({self._max_bytes}).",
+                limit=self._max_bytes,
+            )
         return data
 
     def _start_next_member(self) -> bool:
-        """Begin the next member; False at the end of the file (trailing padding is ignored)."""
-        while len(self._input) < len(_GZIP_MAGIC):
-            more = self._source.read(_CHUNK)
-            if not more:
-                break
-            self._input += more
-        if not self._input.startswith(_GZIP_MAGIC):
-            if self._input.strip(b"\0"):
-                log.debug("ignoring %d bytes of trailing non-gzip data", len(self._input))
-            self._done = True
-            return False
-        self._inflater = zlib.decompressobj(wbits=31)
-        self._between_members = False
-        self.member_start = self._consumed
-        self.member_starts[self._position] = self._consumed
-        return True
+        """Begin the next member; False at the end of the file.
+
+        Zero padding after the last member is allowed (as Python's `gzip` does); any other trailing
+        bytes are a damaged member, which would otherwise silently drop the rest of a `.warc.gz`.
+        """
+        while True:
+            while len(self._input) < len(_GZIP_MAGIC) and self._refill_more():
+                pass
+            self.member_start = self._consumed
+            if not self._input:
+                self._done = True
+                return False
+            if self._input.startswith(_GZIP_MAGIC):
+                self._inflater = zlib.decompressobj(wbits=31)
+                self._between_members = False
+                self.member_starts[self._position] = self._consumed
+                return True
+            padding = len(self._input) - len(self._input.lstrip(b"\0"))
+            if not padding:
+                raise _ReadFailure(
+                    "corrupt_gzip",
+                    f"The bytes at offset {self._consumed} are not a gzip member.",
+                    offset=self._consumed,
+                )
+            self._consumed += padding
+            self._input = self._input[padding:]
+
+    def _refill_more(self) -> bool:
+        more = self._source.read(_CHUNK)
+        self._input += more
+        return bool(more)
 
 
 def _read_up_to(stream: io.RawIOBase, size: int) -> bytes:
@@ -382,8 +410,12 @@ def _bom_encoding(data: bytes) -> str | None:
 
 def _extension_hint(path: str) -> str | None:
     name = path.lower().removesuffix(".gz")
-    for suffixes, kind in (((".warc",), "warc"), ((".jsonl", ".ndjson"), "jsonl"),
-                           ((".html", ".htm", ".xhtml"), "html"), ((".txt",), "text")):
+    for suffixes, kind in (
+        ((".warc",), "warc"),
+        ((".jsonl", ".ndjson"), "jsonl"),
+        ((".html", ".htm", ".xhtml"), "html"),
+        ((".txt",), "text"),
+    ):
         if name.endswith(suffixes):
             return kind
     return None
@@ -416,10 +448,13 @@ _CHARSET_DECLARATION = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w:.+-]+
 _CONTENT_TYPE_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([\w:.+-]+)", re.IGNORECASE)
 # Labels browsers decode as a superset (WHATWG Encoding Standard); pages rely on that.
 _CHARSET_ALIASES = {
-    **dict.fromkeys(("iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii",
-                     "cp819", "x-cp1252"), "cp1252"),
-    **dict.fromkeys(("shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji", "csshiftjis",
-                     "windows-31j"), "cp932"),
+    **dict.fromkeys(
+        ("iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "us-ascii", "ascii", "cp819", "x-cp1252"),
+        "cp1252",
+    ),
+    **dict.fromkeys(
+        ("shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji", "csshiftjis", "windows-31j"), "cp932"
+    ),
     **dict.fromkeys(("gb2312", "gbk", "x-gbk", "gb_2312-80", "csgb2312"), "gb18030"),
     **dict.fromkeys(("euc-kr", "ks_c_5601-1987", "windows-949"), "cp949"),
     "iso-8859-9": "cp1254",
@@ -427,7 +462,7 @@ _CHARSET_ALIASES = {
 }
 
 
-def decode_html(body: bytes, declared: str | None, prescan_bytes: int) -> str | None:
+def _decode_html(body: bytes, declared: str | None, prescan_bytes: int) -> str | None:
     """Decode a page: BOM, then the declared charset, then `<meta>`, then UTF-8, then a guess.
 
     Returns None when nothing decodes without errors.
@@ -487,10 +522,16 @@ def _normalise_charset(label: str | None) -> str | None:
 
 
 def _printable_ratio(text: str) -> float:
+    """Share of characters that are not control codes, surrogates or unassigned.
+
+    Not `str.isprintable`, which also refuses no-break and ideographic spaces that real news text has.
+    """
     if not text:
         return 1.0
-    printable = sum(1 for char in text if char.isprintable() or char in "\t\n\r\f\v")
-    return printable / len(text)
+    unprintable = sum(
+        1 for char in text if unicodedata.category(char) in ("Cc", "Cs", "Cn") and char not in "\t\n\r\f\v"
+    )
+    return 1 - unprintable / len(text)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -539,10 +580,13 @@ class _Sidecar:
 
 def _read_html_file(body: _Stream, source: _Source) -> Iterator[Capture | Rejection]:
     data = _read_capture_bytes(body, source.limits)
-    content = decode_html(data, None, source.limits.charset_prescan_bytes)
+    content = _decode_html(data, None, source.limits.charset_prescan_bytes)
     if content is None:
-        raise _ReadFailure("undecodable", "The page does not decode cleanly in its declared charset, "
-                           "UTF-8, or any charset detected from its bytes.")
+        raise _ReadFailure(
+            "undecodable",
+            "The page does not decode cleanly in its declared charset, "
+            "UTF-8, or any charset detected from its bytes.",
+        )
     yield _single_capture("html", content, source)
 
 
@@ -556,17 +600,14 @@ def _read_text_file(body: _Stream, source: _Source) -> Iterator[Capture | Reject
     yield _single_capture("text", content, source)
 
 
-def _reject_binary(body: _Stream, source: _Source) -> Iterator[Capture | Rejection]:
-    raise _ReadFailure("binary_content", "The file holds binary data (NUL bytes without a UTF-16 or "
-                       "UTF-32 byte-order mark).")
-    yield  # pragma: no cover - makes this a generator like the other readers
-
-
 def _read_capture_bytes(body: _Stream, limits: ReadLimits) -> bytes:
     data = _read_up_to(body, limits.max_capture_bytes + 1)
     if len(data) > limits.max_capture_bytes:
-        raise _ReadFailure("too_large", f"The page is over max_capture_bytes ({limits.max_capture_bytes}).",
-                           limit=limits.max_capture_bytes)
+        raise _ReadFailure(
+            "too_large",
+            f"The page is over max_capture_bytes ({limits.max_capture_bytes}).",
+            limit=limits.max_capture_bytes,
+        )
     return data
 
 
@@ -574,8 +615,9 @@ def _single_capture(kind: str, content: str, source: _Source) -> Capture:
     if not content.strip():
         raise _ReadFailure("empty_file", "The file holds only whitespace.")
     sidecar = _load_sidecar(source.path, source.limits.max_sidecar_bytes)
-    captured_at, captured_at_source = _first_time((sidecar.fetched_at, "sidecar"),
-                                                  (source.mtime, "file_mtime"))
+    captured_at, captured_at_source = _first_time(
+        (sidecar.fetched_at, "sidecar"), (source.mtime, "file_mtime")
+    )
     return Capture(
         source_uri=source.path,
         kind=kind,
@@ -646,35 +688,65 @@ def _read_warc(body: _Stream, source: _Source) -> Iterator[Capture | Rejection]:
             raise
         # The damaged member is the one being read; its start is an offset in the stored file.
         offset = source.gunzip.member_start
-        yield Rejection(f"{source.path}#offset={offset}", reason,
-                        f"{failure.detail} (gzip member at offset {offset})", extra={"offset": offset})
+        damage = "breaks off before its end" if reason == "truncated_warc" else "is damaged"
+        yield Rejection(
+            f"{source.path}#offset={offset}",
+            reason,
+            f"The gzip member at offset {offset} {damage}.",
+            extra={"offset": offset},
+        )
 
 
-def _iter_warc_records(records: ArchiveIterator, body: _Stream, source: _Source) -> Iterator[Capture | Rejection]:
+def _iter_warc_records(
+    records: ArchiveIterator, body: _Stream, source: _Source
+) -> Iterator[Capture | Rejection]:
     while True:
-        start = records.offset
         try:
             record = next(records)
         except StopIteration:
             break
-        except _WARC_ERRORS as error:
-            yield _warc_failure("corrupt_warc", f"The record does not parse: {error}", start, source)
+        except (_ReadFailure, OSError):
+            raise
+        except Exception as error:  # warcio fails in many ways on damaged input
+            yield _warc_failure(
+                _damage_reason(records, body),
+                f"The record does not parse ({error!r})",
+                records.offset,
+                source,
+            )
             return
+        start = records.offset  # warcio has just moved it to this record's first byte
         if record.length is None:
-            yield _warc_failure("corrupt_warc", "The record has no Content-Length, so the rest of the "
-                                "file cannot be split into records", start, source)
+            yield _warc_failure(
+                _damage_reason(records, body),
+                "The record has no Content-Length, so the rest of the file cannot be split into records",
+                start,
+                source,
+            )
             return
         uri = f"{source.path}#offset={_stored_offset(start, source)}"
         outcome = _warc_response(record, uri, source) if record.rec_type == "response" else None
         missing = _drain(record.raw_stream)
         if missing:
-            yield _warc_failure("truncated_warc", f"The file ends {missing} bytes short of the record's "
-                                "Content-Length", start, source)
+            yield _warc_failure(
+                "truncated_warc",
+                f"The file ends {missing} bytes short of the record's Content-Length",
+                start,
+                source,
+            )
             return
         if outcome is not None:
             yield outcome
     if body.tell() > records.offset:
-        yield _warc_failure("truncated_warc", "The file ends inside a record's headers", records.offset, source)
+        yield _warc_failure(
+            "truncated_warc", "The file ends inside a record's headers", records.offset, source
+        )
+
+
+def _damage_reason(records: ArchiveIterator, body: _Stream) -> str:
+    """Headers that break off at the very end of the file are a truncation; anything else is corrupt."""
+    buffered = records.reader.rem_length() if records.reader is not None else 0
+    return "truncated_warc" if not buffered and not body.read(1) else "corrupt_warc"
 
 
 def _drain(stream) -> int:
@@ -697,20 +769,33 @@ def _warc_response(record, uri: str, source: _Source) -> Capture | Rejection:
     if not head.strip():
         return Rejection(uri, "empty_payload", "The response has no body.")
     if not _is_html_payload(content_type, head):
-        return Rejection(uri, "not_html", f"The payload is {content_type or 'of unknown type'}, not HTML.",
-                         extra={"content_type": content_type})
+        return Rejection(
+            uri,
+            "not_html",
+            f"The payload is {content_type or 'of unknown type'}, not HTML.",
+            extra={"content_type": content_type},
+        )
     data = head + _read_up_to(stream, limits.max_capture_bytes + 1 - len(head))
     if len(data) > limits.max_capture_bytes:
-        return Rejection(uri, "too_large", f"The page is over max_capture_bytes ({limits.max_capture_bytes}).",
-                         extra={"limit": limits.max_capture_bytes})
-    content = decode_html(data, _content_type_charset(content_type), limits.charset_prescan_bytes)
+        return Rejection(
+            uri,
+            "too_large",
+            f"The page is over max_capture_bytes ({limits.max_capture_bytes}).",
+            extra={"limit": limits.max_capture_bytes},
+        )
+    content = _decode_html(data, _content_type_charset(content_type), limits.charset_prescan_bytes)
     if content is None:
         return Rejection(uri, "undecodable", "The page does not decode cleanly in any charset tried.")
     warc_date = _parse_datetime(record.rec_headers.get_header("WARC-Date"))
     captured_at, captured_at_source = _first_time((warc_date, "warc_date"), (source.mtime, "file_mtime"))
-    return Capture(source_uri=uri, kind="html", content=content,
-                   url=record.rec_headers.get_header("WARC-Target-URI"),
-                   captured_at=captured_at, captured_at_source=captured_at_source)
+    return Capture(
+        source_uri=uri,
+        kind="html",
+        content=content,
+        url=record.rec_headers.get_header("WARC-Target-URI"),
+        captured_at=captured_at,
+        captured_at_source=captured_at_source,
+    )
 
 
 def _is_html_payload(content_type: str, head: bytes) -> bool:
@@ -734,8 +819,12 @@ def _stored_offset(offset: int, source: _Source) -> int:
 
 def _warc_failure(reason: str, detail: str, offset: int, source: _Source) -> Rejection:
     stored = _stored_offset(offset, source)
-    return Rejection(f"{source.path}#offset={stored}", reason, f"{detail} (record at offset {stored}).",
-                     extra={"offset": stored})
+    return Rejection(
+        f"{source.path}#offset={stored}",
+        reason,
+        f"{detail} (record at offset {stored}).",
+        extra={"offset": stored},
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -752,8 +841,12 @@ def _read_jsonl(body: _Stream, source: _Source) -> Iterator[Capture | Rejection]
     for number, line in enumerate(_iter_lines(lines, limits.max_capture_bytes), start=1):
         uri = f"{source.path}#line={number}"
         if line is None:
-            yield Rejection(uri, "too_large", f"The line is over max_capture_bytes "
-                            f"({limits.max_capture_bytes}).", extra={"line": number})
+            yield Rejection(
+                uri,
+                "too_large",
+                f"The line is over max_capture_bytes ({limits.max_capture_bytes}).",
+                extra={"line": number},
+            )
         elif line.strip():
             yield _jsonl_record(line.removeprefix(codecs.BOM_UTF8) if number == 1 else line, uri, source)
 
@@ -778,15 +871,18 @@ def _jsonl_record(line: bytes, uri: str, source: _Source) -> Capture | Rejection
         return Rejection(uri, "malformed_json", f"The line is JSON {type(record).__name__}, not an object.")
     wrong = [name for name in _JSONL_STRING_FIELDS if not isinstance(record.get(name), str | None)]
     if wrong:
-        return Rejection(uri, "bad_field", f"These fields must be strings: {', '.join(wrong)}.",
-                         extra={"fields": wrong})
+        return Rejection(
+            uri, "bad_field", f"These fields must be strings: {', '.join(wrong)}.", extra={"fields": wrong}
+        )
     kind = "html" if _nonempty_string(record.get("html")) else "text"
     content = record.get(kind)
     if not _nonempty_string(content):
         return Rejection(uri, "missing_content", "The record has neither `html` nor `text`.")
     fetched_at = _parse_datetime(record.get("fetched_at"))
-    captured_at, captured_at_source = _first_time((fetched_at, "record"), (source.mtime, "file_mtime"))
     published = _date_hint(record.get("published_at"))
+    if (record.get("fetched_at") and not fetched_at) or (record.get("published_at") and not published):
+        log.debug("ignoring an unparseable date in %s", uri)
+    captured_at, captured_at_source = _first_time((fetched_at, "record"), (source.mtime, "file_mtime"))
     section = _nonempty_string(record.get("section"))
     return Capture(
         source_uri=uri,
@@ -807,5 +903,4 @@ _READERS = {
     "jsonl": _read_jsonl,
     "html": _read_html_file,
     "text": _read_text_file,
-    "binary": _reject_binary,
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import apache_beam as beam
 from apache_beam.io import fileio
-from apache_beam.io.filesystem import EmptyMatchTreatment
+from apache_beam.io.fileio import EmptyMatchTreatment
 
 from pipeline.captures import is_capture_path
 from pipeline.schema import ARTICLE_GLOB, REJECTED_GLOB

@@ -10,7 +10,7 @@ place the gazetteer can vouch for; everything else returns None. Shapes and thre
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,11 +22,12 @@ from transforms.gazetteer import Gazetteer, PlaceMatch, fold
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "dateline.yaml"
 
 _LETTERS = r"[^\W\d_]"
-_QUOTES = "\"'“‘«("
+_QUOTES = "\"'“‘«"
 _WHITESPACE = re.compile(r"\s*")
 _TRAILING_COMMAS = re.compile(r"\s*,[\s,.]*$")
 _CREDIT = re.compile(r"\(\s*([^()]+?)\s*\)$")
 _NAME_WORD = re.compile(_LETTERS + r"[\w'’.&/-]*")
+_LETTER_RUN = re.compile(_LETTERS + "+")
 
 
 @dataclass(frozen=True)
@@ -160,11 +161,13 @@ def _split_head(text: str, agencies: AgencyMatcher, config: DatelineConfig) -> _
     place, qualifiers = parts[0], tuple(parts[1:])
     if len(qualifiers) > config.max_qualifier_parts:
         return None
-    if not all(_is_name(part, config.max_qualifier_words, config) for part in qualifiers):
+    if not all(
+        _is_name(part, config.max_qualifier_words) and _is_capitalised(part, config) for part in qualifiers
+    ):
         return None
-    capitalised = _is_name(place, config.max_place_words, config, capitalised=True)
-    if not capitalised and not _is_name(place, config.max_place_words, config):
+    if not _is_name(place, config.max_place_words):
         return None
+    capitalised = place[0].isupper() and _is_capitalised(place, config)
     agency = agencies.find(credit) if credit and agencies.is_agency(credit) else None
     return _Head(place, qualifiers, month, day, credit, agency, lowercase=not capitalised)
 
@@ -221,26 +224,29 @@ def _absorb_date_after_dash(
         return position, head
     dash = config.separator.match(paragraph, date.end())
     month = config.month_numbers[fold(date.group("month"))]
-    return dash.end(), _Head(head.place, head.qualifiers, month, int(date.group("day")), head.credit, head.agency)
+    return dash.end(), replace(head, month=month, day=int(date.group("day")))
 
 
-def _is_name(text: str, max_words: int, config: DatelineConfig, capitalised: bool = False) -> bool:
-    """Name-like words, no digits, at most ``max_words``; with ``capitalised``, each word except
-    particles ("de", "of") must start with a capital, and the first word always."""
+def _is_name(text: str, max_words: int) -> bool:
+    """Name-shaped: at most ``max_words`` words of letters (and ' . & / -), no digits."""
     words = text.split()
     if not words or len(words) > max_words or any(ch.isdigit() for ch in text):
         return False
-    if sum(ch.isalpha() for ch in text) < 2 or not all(_NAME_WORD.fullmatch(word) for word in words):
+    if ".." in text or sum(ch.isalpha() for ch in text) < 2:
         return False
-    if not capitalised:
-        return all(word[0].isupper() or _is_particle(word, config) for word in words)
-    return words[0][0].isupper() and all(word[0].isupper() or _is_particle(word, config) for word in words)
+    return all(_NAME_WORD.fullmatch(word) for word in words)
+
+
+def _is_capitalised(text: str, config: DatelineConfig) -> bool:
+    """Every word capitalised except particles ("Rio de Janeiro", "the Netherlands")."""
+    return all(word[0].isupper() or _is_particle(word, config) for word in text.split())
 
 
 def _is_particle(word: str, config: DatelineConfig) -> bool:
     lowered = word.casefold()
     return lowered in config.particles or any(
-        lowered.startswith(particle if particle.endswith("'") else particle + "-") for particle in config.particles
+        lowered.startswith(particle if particle.endswith("'") else particle + "-")
+        for particle in config.particles
     )
 
 
@@ -250,32 +256,48 @@ def _is_all_caps(text: str) -> bool:
 
 
 def _resumes_like_a_sentence(paragraph: str, end: int) -> bool:
-    """Story text after a dateline starts like a sentence: capital, digit or opening quote."""
-    return end < len(paragraph) and (paragraph[end].isupper() or paragraph[end].isdigit() or paragraph[end] in _QUOTES)
+    """Story text after a dateline starts like a sentence: a capital or an opening quote (not a figure,
+    which is how table rows such as "Rosario - 6, 5, 7" go on)."""
+    return end < len(paragraph) and (paragraph[end].isupper() or paragraph[end] in _QUOTES)
 
 
-def _is_dateline(head: _Head, colon: bool, resumes: bool, gazetteer: Gazetteer, config: DatelineConfig) -> bool:
+def _is_dateline(
+    head: _Head, colon: bool, resumes: bool, gazetteer: Gazetteer, config: DatelineConfig
+) -> bool:
     """Decide from the evidence: wire shape (ALL CAPS, date, agency) or a place the gazetteer knows.
 
-    A mixed-case place is only trusted when a date or agency is present, when its qualifier is a
-    country or state, or when it stands alone and is a well-known place followed by a sentence.
+    A date or a known agency settles it (as does any credit after an ALL-CAPS place). Otherwise the
+    qualifier must be a country or state, or a place standing alone must be known to the gazetteer -
+    and, when written in mixed case, be a well-known place followed by a sentence.
     """
     strong = head.day is not None or head.agency is not None
+    if head.lowercase:
+        return _is_lowercase_wire_dateline(head, colon, gazetteer)
     if fold(head.place.split()[0]) in config.not_places and not strong:
         return False
-    qualifier_code = gazetteer.qualifier_country(", ".join(head.qualifiers), head.place) if head.qualifiers else None
+    qualifier_code = (
+        gazetteer.qualifier_country(", ".join(head.qualifiers), head.place) if head.qualifiers else None
+    )
     if qualifier_code and _is_list_of_countries(head, gazetteer):
         return False
     place = gazetteer.lookup_place(head.place)
     if colon:
         return resumes and (qualifier_code is not None or _is_prominent(place, config))
-    if _is_all_caps(head.place):
-        return strong or head.credit is not None or bool(head.qualifiers) or place is not None
-    if strong:
+    if strong or (head.credit is not None and _is_all_caps(head.place)):
         return True
+    if head.qualifiers and _is_all_caps(head.place):
+        return qualifier_code is not None or place is not None
     if head.qualifiers:
-        return qualifier_code is not None
+        # "First Bancorp, Troy, N.C. - " is a company listing: an unknown place takes one qualifier only.
+        return qualifier_code is not None and (place is not None or len(head.qualifiers) == 1)
+    if _is_all_caps(head.place):
+        return place is not None
     return resumes and _is_prominent(place, config)
+
+
+def _is_lowercase_wire_dateline(head: _Head, colon: bool, gazetteer: Gazetteer) -> bool:
+    """Some desks file in lower case ("la paz, march 4 - "); trust that only with a date and a known place."""
+    return not colon and head.day is not None and gazetteer.lookup_place(head.place) is not None
 
 
 def _is_list_of_countries(head: _Head, gazetteer: Gazetteer) -> bool:
@@ -287,7 +309,11 @@ def _is_prominent(place: PlaceMatch | None, config: DatelineConfig) -> bool:
     """Known well enough to stand alone as a dateline without a date, agency or qualifier."""
     if place is None:
         return False
-    return place.kind in ("alias", "country") or place.capital or place.population >= config.bare_place_min_population
+    return (
+        place.kind in ("alias", "country")
+        or place.capital
+        or place.population >= config.bare_place_min_population
+    )
 
 
 def _dateline(raw: str, head: _Head, end: int, gazetteer: Gazetteer, config: DatelineConfig) -> Dateline:
@@ -307,7 +333,7 @@ def _dateline(raw: str, head: _Head, end: int, gazetteer: Gazetteer, config: Dat
 
 
 def _display_place(place: str, gazetteer: Gazetteer, config: DatelineConfig) -> str:
-    """ALL-CAPS wire places in the gazetteer's spelling ("Rio de Janeiro") or title case; others as written."""
+    """ALL-CAPS places in the gazetteer's spelling ("Rio de Janeiro") or title case; others as written."""
     if not _is_all_caps(place):
         return place
     return gazetteer.spelling(place) or _title_case(place, config.particles)
@@ -325,4 +351,4 @@ def _title_case(text: str, particles: frozenset[str]) -> str:
             return token
         return token.capitalize()
 
-    return re.sub(_LETTERS + "+", word, text)
+    return _LETTER_RUN.sub(word, text)

