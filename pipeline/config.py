@@ -15,7 +15,7 @@ DEFAULT_CONFIG = CONFIG_DIR / "local.yaml"
 # Keys of the run config that name another YAML file; it is loaded in place of the name.
 _INCLUDED = ("boilerplate", "sections", "agencies", "dateline")
 # Keys that name a file a component loads itself; the resolved path is kept under ``<key>_path``.
-_PATHS = ("gazetteer", "read", "dateline")
+_PATHS = ("gazetteer", "read")
 
 
 class ConfigError(ValueError):

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transforms.dates import DateSettings, choose_published, date_from_month_day, date_from_url, parse_datetime
+from transforms.dates import (
+    DateSettings,
+    choose_published,
+    date_from_month_day,
+    date_from_url,
+    parse_datetime,
+)
 from transforms.entities import clean_mention, merge_mentions
 from transforms.identity import article_id, canonical_url
 from transforms.language import LanguageSettings, detect_language, seed_detector

@@ -190,7 +190,7 @@ def test_output_is_typed_for_duckdb(mixed):
 
 
 def test_no_in_progress_files_are_left_behind(mixed):
-    leftovers = [p for p in mixed.rglob("*") if p.is_file() and not (p.suffix in {".parquet", ".json"})]
+    leftovers = [p for p in mixed.rglob("*") if p.is_file() and p.suffix not in {".parquet", ".json"}]
     assert leftovers == []
     assert all(p.name.startswith("part-") for p in mixed.rglob("*.parquet"))
 

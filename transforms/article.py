@@ -11,8 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from transforms.agencies import AgencyMatcher, build_agency_matcher
-from transforms.dateline import Dateline, parse_dateline
-from transforms.dates import DateSettings, choose_published, date_from_month_day, date_from_url, parse_datetime
+from transforms.dateline import Dateline, DatelineConfig, build_dateline_config, parse_dateline
+from transforms.dates import (
+    DateSettings,
+    choose_published,
+    date_from_month_day,
+    date_from_url,
+    parse_datetime,
+)
 from transforms.furniture import compile_rules
 from transforms.gazetteer import Gazetteer
 from transforms.html_page import ExtractionSettings, HtmlExtract, extract_html
@@ -31,6 +37,7 @@ class Enricher:
     sections: SectionIndex
     agencies: AgencyMatcher
     gazetteer: Gazetteer
+    dateline: DatelineConfig
     dates: DateSettings
     language: LanguageSettings
     extraction: ExtractionSettings
@@ -48,6 +55,7 @@ class Enricher:
             sections=sections,
             agencies=build_agency_matcher(cfg["agencies"]["agencies"]),
             gazetteer=Gazetteer.from_config(cfg["gazetteer_path"]),
+            dateline=build_dateline_config(cfg["dateline"]),
             dates=DateSettings(order=tuple(cfg["dates"]["order"]), max_future_hours=cfg["dates"]["max_future_hours"],
                                min_year=cfg["dates"]["min_year"]),
             language=language,
@@ -74,7 +82,8 @@ def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Re
         layout = layout_text(capture.content, enricher.layout)
     removed = [rule for rule, _ in layout.removed]
 
-    dateline = parse_dateline(layout.paragraphs[0], enricher.gazetteer, enricher.agencies) if layout.paragraphs else None
+    dateline = (parse_dateline(layout.paragraphs[0], enricher.gazetteer, enricher.agencies, enricher.dateline)
+                if layout.paragraphs else None)
     paragraphs = _without_dateline(layout.paragraphs, dateline)
     body = "\n\n".join(paragraphs)
     words = len(body.split())

@@ -7,8 +7,9 @@ import re
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|ocid|cmpid|ito|smid|src|ref|__twitter_impression)$",
-                       re.IGNORECASE)
+_TRACKING = re.compile(
+    r"^(?:utm_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|ocid|cmpid|ito|smid|src|ref|__twitter_impression)$", re.IGNORECASE
+)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
