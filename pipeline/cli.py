@@ -1,27 +1,16 @@
-"""``newsbeam``: the command line."""
+"""``newsbeam``: the command line. Each command lives in its own module and registers itself here."""
 
 from __future__ import annotations
 
 import argparse
 import logging
-import secrets
 import sys
-import time
-from datetime import UTC, datetime
 
-from pipeline.config import ConfigError, load_run_config, pipeline_version
-from pipeline.options import (
-    EXIT_FAILED,
-    EXIT_NOTHING_READ,
-    EXIT_OK,
-    EXIT_REJECTED,
-    EXIT_USAGE,
-    add_run_arguments,
-    beam_options,
-    expand_input,
-)
+from pipeline import batch
 
-LOG = logging.getLogger("newsbeam")
+# Modules with a ``register(subparsers)`` function; each sets ``handler`` (and ``passes_beam_args``
+# when unknown options are Beam's) on its parser.
+COMMANDS = [batch]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,76 +18,22 @@ def build_parser() -> argparse.ArgumentParser:
         prog="newsbeam",
         description="Turn raw news captures (HTML, WARC, JSONL, text) into clean, enriched, "
                     "Hive-partitioned Parquet that DuckDB reads directly.",
-        epilog="Run 'newsbeam run --help' for the batch job's options.",
+        epilog="Run 'newsbeam COMMAND --help' for a command's options.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    run = commands.add_parser(
-        "run", help="run the batch job over capture files",
-        description="Read captures, strip furniture, enrich every article and write Parquet partitions. "
-                    "Re-running over the same input adds no rows; new captures add only their rows.",
-        epilog=f"Exit codes: {EXIT_OK} success, {EXIT_FAILED} failure, {EXIT_USAGE} bad usage or config, "
-               f"{EXIT_NOTHING_READ} no capture could be read, {EXIT_REJECTED} captures rejected "
-               "(only with --fail-on-reject).")
-    add_run_arguments(run)
+    for module in COMMANDS:
+        module.register(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args, beam_args = parser.parse_known_args(argv)
-    if args.command == "run":
-        return run_command(args, beam_args)
-    parser.error(f"unknown command {args.command}")
-    return EXIT_USAGE
-
-
-def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
-    """Run the batch job and report it; the exit code says how it went."""
-    import apache_beam as beam
-
-    from pipeline.graph import build_pipeline
-    from pipeline.summary import RunSummary, counters, fill_from_counters, render, save
-
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "passes_beam_args", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        cfg = load_run_config(args.config)
-    except ConfigError as error:
-        print(f"newsbeam: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    if args.entities:
-        cfg["entities"]["enabled"] = args.entities == "on"
-    patterns = [expand_input(p) for p in args.input]
-    output = expand_input(args.output).rstrip("/*")
-    started = datetime.now(UTC)
-    run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-    version = pipeline_version()
-    summary = RunSummary(run_id, version, patterns, output, started.isoformat())
-    LOG.info("run %s: reading %s into %s", run_id, ", ".join(patterns), output)
-    clock = time.monotonic()
-    try:
-        pipeline = beam.Pipeline(options=beam_options(args, beam_args))
-        build_pipeline(pipeline, patterns, output, cfg, run_id, version)
-        result = pipeline.run()
-        result.wait_until_finish()
-    except Exception as error:
-        summary.status, summary.seconds = "failed", time.monotonic() - clock
-        LOG.error("run %s failed: %s", run_id, error)
-        save(summary)
-        return EXIT_FAILED
-    summary.seconds = round(time.monotonic() - clock, 3)
-    fill_from_counters(summary, counters(result))
-    summary.status = "succeeded"
-    saved = save(summary)
-    if not args.quiet:
-        print(render(summary))
-        print(f"summary saved to {saved}")
-    if summary.captures_read == 0:
-        print("newsbeam: no capture could be read from the input", file=sys.stderr)
-        return EXIT_NOTHING_READ
-    if args.fail_on_reject and summary.rejected:
-        return EXIT_REJECTED
-    return EXIT_OK
+    return args.handler(args, extra)
 
 
 if __name__ == "__main__":

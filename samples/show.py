@@ -10,11 +10,6 @@ import duckdb
 def main(output: str) -> None:
     articles = f"read_parquet('{output}/date=*/section=*/*.parquet', hive_partitioning=true)"
     con = duckdb.connect()
-    print("\nArticles per date / section / language:")
-    con.sql(f"""
-        select date, section, language, count(*) as articles
-        from {articles} group by all order by date, section, language
-    """).show()
     print("One row per article:")
     con.sql(f"""
         select date, section, language, agency, dateline_place as place, dateline_country_code as cc,
@@ -26,6 +21,11 @@ def main(output: str) -> None:
         select reason, regexp_extract(source_uri, '[^/]*$') as capture, left(detail, 70) as detail
         from read_parquet('{output}/_rejected/*.parquet') order by reason
     """).show(max_width=200)
+    print("Articles per date / section / language:")
+    con.sql(f"""
+        select date, section, language, count(*) as articles
+        from {articles} group by all order by date, section, language
+    """).show()
 
 
 if __name__ == "__main__":
