@@ -34,7 +34,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 lint: setup
-	$(BIN)/ruff check pipeline transforms tests benchmarks samples
+	$(BIN)/ruff check pipeline transforms quality tests benchmarks samples
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

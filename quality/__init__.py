@@ -1,0 +1,1 @@
+"""Quality measurement: newsbeam's own functions scored against public ground truth."""

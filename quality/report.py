@@ -1,0 +1,46 @@
+"""Scores of one evaluation task, and how they print beside the published baselines."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+class CorpusError(ValueError):
+    """The corpus folder is missing files or holds data of the wrong shape; nothing is scored."""
+
+
+@dataclass(frozen=True)
+class Score:
+    """One row of a task's table: ours, or a baseline (``published`` when quoted, not recomputed)."""
+
+    system: str
+    metrics: dict[str, float]
+    items: int
+    published: bool = False
+    note: str = ""
+
+
+@dataclass
+class TaskResult:
+    task: str
+    corpus: str
+    metric: str
+    scores: list[Score] = field(default_factory=list)
+    details: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def render(result: TaskResult) -> str:
+    """A plain-text table: one line per system, metric columns in the order first seen."""
+    columns: list[str] = []
+    for score in result.scores:
+        columns += [name for name in score.metrics if name not in columns]
+    header = f"{'system':<34}" + "".join(f"{name:>10}" for name in columns) + f"{'items':>8}  note"
+    lines = [f"== {result.task}: {result.metric} ({result.corpus})", header, "-" * len(header)]
+    for score in result.scores:
+        values = "".join(f"{score.metrics[c]:>10.4f}" if c in score.metrics else f"{'':>10}" for c in columns)
+        label = score.system + (" (published)" if score.published else "")
+        lines.append(f"{label:<34}{values}{score.items:>8}  {score.note}")
+    return "\n".join(lines)
