@@ -28,6 +28,7 @@ demo: setup
 	rm -rf $(DEMO_OUT)
 	$(BIN)/python samples/build_samples.py
 	$(BIN)/newsbeam run --input samples/captures --output $(DEMO_OUT)
+	$(BIN)/newsbeam report --output $(DEMO_OUT)
 	$(BIN)/python samples/show.py $(DEMO_OUT)
 
 test: setup

@@ -1,4 +1,4 @@
-"""``newsbeam run``: the batch job over capture files."""
+"""``newsbeam run``: the batch job over capture files, incremental and safe to schedule."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from pipeline.config import ConfigError, load_run_config, pipeline_version
 from pipeline.options import (
     EXIT_FAILED,
+    EXIT_LOCKED,
     EXIT_NOTHING_READ,
+    EXIT_NOTHING_TO_DO,
     EXIT_OK,
     EXIT_REJECTED,
     EXIT_USAGE,
@@ -20,8 +22,17 @@ from pipeline.options import (
     beam_options,
     expand_input,
 )
+from transforms.dates import parse_datetime
 
 LOG = logging.getLogger("newsbeam")
+
+EXIT_CODES_HELP = (
+    f"Exit codes: {EXIT_OK} success (rejected captures, if any, are listed in the summary); "
+    f"{EXIT_REJECTED} success but captures were rejected (only with --fail-on-reject); "
+    f"{EXIT_NOTHING_TO_DO} nothing to do (every input already committed); "
+    f"{EXIT_LOCKED} another run holds the output's lock (try again later, or --wait); "
+    f"{EXIT_USAGE} bad usage or configuration; {EXIT_NOTHING_READ} no capture could be read; "
+    f"{EXIT_FAILED} failure.")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -29,25 +40,38 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "run", help="run the batch job over capture files",
         description="Read captures, strip furniture, enrich every article and write Parquet partitions. "
-                    "Re-running over the same input adds no rows; new captures add only their rows.",
-        epilog=f"Exit codes: {EXIT_OK} success, {EXIT_FAILED} failure, {EXIT_USAGE} bad usage or config, "
-               f"{EXIT_NOTHING_READ} no capture could be read, {EXIT_REJECTED} captures rejected "
-               "(only with --fail-on-reject).")
+                    "Incremental: input files already committed (same path, size and mtime, or same content) "
+                    "are not read again; a rewritten file is re-read and its rows replace the old ones.",
+        epilog=EXIT_CODES_HELP)
     add_run_arguments(parser)
+    parser.add_argument("--reprocess", action="store_true",
+                        help="read every input file again and replace the rows of the articles it yields "
+                             "(a backfill after a rule change)")
+    parser.add_argument("--since", type=_timestamp, metavar="WHEN",
+                        help="only captures taken at or after WHEN (ISO date or time, UTC)")
+    parser.add_argument("--until", type=_timestamp, metavar="WHEN", help="only captures taken before WHEN")
+    parser.add_argument("--wait", action="store_true",
+                        help="when another run holds the output's lock, wait for it instead of exiting "
+                             f"with code {EXIT_LOCKED}")
     parser.set_defaults(handler=run_command, passes_beam_args=True)
 
 
+def _timestamp(value: str) -> datetime:
+    parsed = parse_datetime(value)
+    if parsed is None:
+        raise argparse.ArgumentTypeError(f"not a date or time: {value!r}")
+    return parsed
+
+
 def new_run_id(started: datetime) -> str:
-    """Sortable and unique: the start time in UTC plus a random suffix."""
-    return started.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    """Sortable and unique: the start time in UTC (to the millisecond) plus a random suffix."""
+    return f"{started:%Y%m%dT%H%M%S}{started.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
 
 
 def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
-    """Run the batch job and report it; the exit code says how it went."""
-    import apache_beam as beam
-
-    from pipeline.graph import build_pipeline
-    from pipeline.summary import RunSummary, counters, fill_from_counters, render, save
+    """Run the batch job under the output's lock and report it; the exit code says how it went."""
+    from pipeline.lock import LockHeld, OutputLock
+    from pipeline.summary import RunSummary, save
 
     try:
         cfg = load_run_config(args.config)
@@ -59,29 +83,58 @@ def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     patterns = [expand_input(p) for p in args.input]
     output = expand_input(args.output).rstrip("/*")
     started = datetime.now(UTC)
-    run_id, version = new_run_id(started), pipeline_version()
-    summary = RunSummary(run_id, version, patterns, output, started.isoformat())
-    LOG.info("run %s: reading %s into %s", run_id, ", ".join(patterns), output)
+    summary = RunSummary(new_run_id(started), pipeline_version(), patterns, output, started.isoformat())
     clock = time.monotonic()
     try:
-        pipeline = beam.Pipeline(options=beam_options(args, beam_args))
-        build_pipeline(pipeline, patterns, output, cfg, run_id, version)
-        result = pipeline.run()
-        result.wait_until_finish()
-    except Exception as error:
-        summary.status, summary.seconds = "failed", round(time.monotonic() - clock, 3)
-        LOG.error("run %s failed: %s", run_id, error)
-        save(summary)
-        return EXIT_FAILED
+        with OutputLock(output, summary.run_id, wait=args.wait):
+            code = _run_locked(args, beam_args, cfg, summary)
+    except LockHeld as held:
+        print(f"newsbeam: {held}", file=sys.stderr)
+        return EXIT_LOCKED
+    except Exception as error:  # reported, saved in the run history, and turned into an exit code
+        LOG.exception("run %s failed", summary.run_id)
+        summary.status, summary.message, code = "failed", f"{type(error).__name__}: {error}", EXIT_FAILED
     summary.seconds = round(time.monotonic() - clock, 3)
-    fill_from_counters(summary, counters(result))
-    summary.status = "succeeded"
+    summary.exit_code = code
     saved = save(summary)
     if not args.quiet:
+        from pipeline.summary import render
+
         print(render(summary))
         print(f"summary saved to {saved}")
+    return code
+
+
+def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary) -> int:
+    """Plan the inputs against the ledger, run the pipeline if there is work, fill in the summary."""
+    import apache_beam as beam
+
+    from pipeline.graph import RunSpec, build_pipeline
+    from pipeline.ledger import list_inputs, load_ledger, plan_inputs
+    from pipeline.summary import counters, fill_from_counters
+
+    files = list_inputs(summary.inputs)
+    plan = plan_inputs(files, load_ledger(summary.output), args.reprocess)
+    summary.files_listed, summary.files_unchanged = plan.listed, plan.unchanged
+    LOG.info("run %s: %d files listed, %d unchanged since committed, %d to read (%d changed)",
+             summary.run_id, plan.listed, plan.unchanged, len(plan.to_read), len(plan.changed))
+    if not files:
+        summary.status, summary.message = "nothing read", "no capture file matches the input"
+        print(f"newsbeam: no capture file matches {', '.join(summary.inputs)}", file=sys.stderr)
+        return EXIT_NOTHING_READ
+    if not plan.to_read:
+        summary.status, summary.message = "nothing to do", f"all {plan.listed} input files already committed"
+        return EXIT_NOTHING_TO_DO
+    spec = RunSpec(plan.to_read, summary.output, cfg, summary.run_id, summary.pipeline_version,
+                   reprocess=args.reprocess, since=args.since, until=args.until)
+    pipeline = beam.Pipeline(options=beam_options(args, beam_args))
+    build_pipeline(pipeline, spec)
+    result = pipeline.run()
+    result.wait_until_finish()
+    fill_from_counters(summary, counters(result))
+    summary.status = "succeeded"
     if summary.captures_read == 0:
-        print("newsbeam: no capture could be read from the input", file=sys.stderr)
+        summary.message = "no capture could be read from the input"
         return EXIT_NOTHING_READ
     if args.fail_on_reject and summary.rejected:
         return EXIT_REJECTED

@@ -84,6 +84,12 @@ def is_capture_path(path: str) -> bool:
     return not any(part.startswith((".", "_")) for part in directories if part not in (".", ".."))
 
 
+def source_file(source_uri: str) -> str:
+    """The input file a capture's ``source_uri`` points into (without ``#offset=``/``#line=``)."""
+    path, separator, fragment = source_uri.rpartition("#")
+    return path if separator and fragment.startswith(("offset=", "line=")) else source_uri
+
+
 def _path_parts(path: str) -> list[str]:
     """Path components below the bucket for `scheme://bucket/...`, else all components."""
     _, separator, rest = path.partition("://")

@@ -6,11 +6,11 @@ import argparse
 import logging
 import sys
 
-from pipeline import batch
+from pipeline import batch, query, report
 
 # Modules with a ``register(subparsers)`` function; each sets ``handler`` (and ``passes_beam_args``
 # when unknown options are Beam's) on its parser.
-COMMANDS = [batch]
+COMMANDS = [batch, query, report]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,135 +1,242 @@
-"""The batch graph: captures in, deduplicated enriched articles and dead letters out.
+"""The batch graph: input files in, deduplicated enriched articles, dead letters and a ledger out.
 
-    files | ReadCaptures | CleanAndEnrich | Deduplicate | AddEntities | WritePartitions
-                 \\______________/___________________________________ rejected | WriteRejected
+    files | ReadCaptures | CleanAndEnrich | Resolve | AddEntities | WritePartitions (+ RewriteFiles)
+                 \\______________/______________ rejected | WriteRejected
+    per-file identities + outcome tallies ------------------------------ WriteLedger (after all writes)
 """
 
 from __future__ import annotations
 
-import apache_beam as beam
-from apache_beam.io import fileio
-from apache_beam.io.fileio import EmptyMatchTreatment
+from dataclasses import dataclass
+from datetime import datetime
 
-from pipeline.captures import is_capture_path
+import apache_beam as beam
+
+from pipeline.captures import source_file
+from pipeline.ledger import InputFile
 from pipeline.schema import ARTICLE_GLOB, REJECTED_GLOB
 from pipeline.sink import committed_keys
 from pipeline.stages import (
+    DROPS,
+    FILES,
+    OUTCOMES,
     REJECTED,
+    REPLACES,
     AddEntities,
     CleanAndEnrich,
-    KeepFirstNew,
+    KeepNewRejections,
+    LedgerRows,
     ReadCaptures,
+    Resolve,
+    RewriteFile,
+    Supersede,
+    WriteLedger,
     WritePartition,
     count,
     rejection_row,
 )
 
 
-class ReadInputs(beam.PTransform):
-    """File patterns to captures (main output) and rejections (``rejected``)."""
+@dataclass(frozen=True)
+class RunSpec:
+    """What one batch run does: its inputs, output, settings and identity."""
 
-    def __init__(self, patterns: list[str], read_config_path: str):
+    files: list[InputFile]
+    output: str
+    cfg: dict
+    run_id: str
+    version: str
+    reprocess: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class Committed(beam.PTransform):
+    """``(key, file, source_uri)`` for every row already committed under the output glob."""
+
+    def __init__(self, output: str, glob: str, key: str):
         super().__init__()
-        self.patterns = patterns
-        self.read_config_path = read_config_path
+        self.output, self.glob, self.key = output, glob, key
 
     def expand(self, pbegin):
+        glob, key = self.glob, self.key
         return (
             pbegin
-            | "Patterns" >> beam.Create(self.patterns)
-            | "Match" >> fileio.MatchAll(EmptyMatchTreatment.ALLOW)
-            | "Paths" >> beam.Map(lambda metadata: metadata.path)
-            | "CapturesOnly" >> beam.Filter(is_capture_path)
-            | "Distinct" >> beam.Distinct()
-            | "SpreadFiles" >> beam.Reshuffle()
-            | "Read" >> beam.ParDo(ReadCaptures(self.read_config_path)).with_outputs(REJECTED, main="captures")
+            | "Output" >> beam.Create([self.output])
+            | "Rows" >> beam.FlatMap(lambda out: committed_keys(out, glob, key))
         )
 
 
-class Deduplicate(beam.PTransform):
-    """One row per key: drops repeats within the run and keys already committed in ``output``."""
+class ReadFiles(beam.PTransform):
+    """Input files to captures (main), ``rejected``, per-file ``outcomes`` and file identities."""
 
-    def __init__(self, output: str, glob: str, key: str, what: str):
+    def __init__(self, spec: RunSpec):
         super().__init__()
-        self.output, self.glob, self.key, self.what = output, glob, key, what
+        self.spec = spec
 
-    def expand(self, rows):
-        output, glob, key = self.output, self.glob, self.key
-        committed = (
-            rows.pipeline
-            | "Output" >> beam.Create([output])
-            | "CommittedKeys" >> beam.FlatMap(lambda out: ((k, True) for k in committed_keys(out, glob, key)))
-        )
-        new = rows | "ByKey" >> beam.Map(lambda row: (row[key], row))
+    def expand(self, pbegin):
+        spec = self.spec
         return (
-            {"new": new, "committed": committed}
-            | "Join" >> beam.CoGroupByKey()
-            | "KeepFirstNew" >> beam.ParDo(KeepFirstNew(self.what))
+            pbegin
+            | "Files" >> beam.Create(spec.files)
+            | "SpreadFiles" >> beam.Reshuffle()
+            | "Read" >> beam.ParDo(ReadCaptures(spec.cfg["read_path"], spec.since, spec.until)).with_outputs(
+                REJECTED, OUTCOMES, FILES, main="captures")
         )
 
 
 class BuildArticles(beam.PTransform):
-    """Files to enriched, deduplicated article rows; rejections leave through ``rejected``."""
+    """Captures to enriched, resolved article rows; also ``rejected``, ``outcomes`` and ``drops``.
 
-    def __init__(self, patterns: list[str], output: str, cfg: dict, run_id: str, version: str):
+    A committed row is superseded when its capture (``source_uri``) is processed again in this run: a
+    rewritten file, or ``--reprocess``. Superseded rows are dropped from their old files (``drops``);
+    a key whose committed rows are all superseded is written anew, any other committed key makes the
+    new row a duplicate.
+    """
+
+    def __init__(self, spec: RunSpec):
         super().__init__()
-        self.patterns, self.output, self.cfg, self.run_id, self.version = patterns, output, cfg, run_id, version
+        self.spec = spec
 
-    def expand(self, pbegin):
-        read = pbegin | "ReadInputs" >> ReadInputs(self.patterns, self.cfg["read_path"])
-        cleaned = read.captures | "CleanAndEnrich" >> beam.ParDo(
-            CleanAndEnrich(self.cfg, self.run_id, self.version)).with_outputs(REJECTED, main="articles")
-        entities = self.cfg["entities"]
-        articles = (
-            cleaned.articles
-            | "Deduplicate" >> Deduplicate(self.output, ARTICLE_GLOB, "article_id", "articles")
+    def expand(self, read):
+        spec = self.spec
+        captures = read["captures"]
+        cleaned = captures | "CleanAndEnrich" >> beam.ParDo(
+            CleanAndEnrich(spec.cfg, spec.run_id, spec.version)).with_outputs(REJECTED, main="articles")
+        committed = captures.pipeline | "CommittedArticles" >> Committed(spec.output, ARTICLE_GLOB, "article_id")
+        rejected = (read["rejected"], cleaned[REJECTED]) | "RejectedHere" >> beam.Flatten()
+        superseded = (
+            {"articles": cleaned.articles | "ArticlesByUri" >> beam.Map(lambda a: (a["source_uri"], a)),
+             "rejected": rejected | "RejectedByUri" >> beam.Map(lambda r: (r.source_uri, None)),
+             "committed": committed | "CommittedByUri" >> beam.Map(lambda row: (row[2], (row[1], row[0])))}
+            | "JoinByCapture" >> beam.CoGroupByKey()
+            | "Supersede" >> beam.ParDo(Supersede()).with_outputs(DROPS, main="articles")
+        )
+        drops = superseded[DROPS]
+        resolved = (
+            {"new": superseded.articles | "ByArticleId" >> beam.Map(lambda a: (a["article_id"], a)),
+             "committed": committed | "ById" >> beam.Map(lambda row: (row[0], row[1])),
+             "dropped": drops | "DroppedById" >> beam.Map(lambda drop: (drop[1], drop[0]))}
+            | "JoinCommitted" >> beam.CoGroupByKey()
+            | "Resolve" >> beam.ParDo(Resolve("articles")).with_outputs(OUTCOMES, main="rows")
+        )
+        entities = spec.cfg["entities"]
+        rows = (
+            resolved.rows
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=entities["batch_size"])
             | "AddEntities" >> beam.ParDo(AddEntities(entities))
         )
-        rejected = (read[REJECTED], cleaned[REJECTED]) | "AllRejections" >> beam.Flatten()
-        return articles, rejected
+        return {"rows": rows, "rejected": cleaned[REJECTED], "outcomes": resolved[OUTCOMES], "drops": drops}
 
 
-class WriteOutput(beam.PTransform):
-    """Articles into ``date=/section=`` partitions and rejections into ``_rejected/``, atomically."""
+class WriteArticles(beam.PTransform):
+    """Rows into ``date=/section=`` partitions; replacements folded into their old files afterwards.
 
-    def __init__(self, output: str, run_id: str, version: str, output_cfg: dict):
+    A replacement row whose partition is its old file's goes into that file's atomic rewrite (readers
+    see old or new, never both); any other row is written to new files first.
+    """
+
+    def __init__(self, spec: RunSpec):
         super().__init__()
-        self.output, self.run_id, self.version = output, run_id, version
-        self.max_rows = output_cfg["max_rows_per_file"]
-        self.compression = output_cfg["compression"]
+        self.spec = spec
 
-    def expand(self, pcolls):
-        articles, rejected = pcolls
-        run_id, version = self.run_id, self.version
+    def expand(self, built):
+        spec, out_cfg = self.spec, self.spec.cfg["output"]
+        routed = built["rows"] | "Route" >> beam.Partition(_route, 2)
+        fresh, in_place = routed[0], routed[1]
         written = (
-            articles
-            | "ByPartition" >> beam.Map(lambda a: ((a["date"].isoformat(), a["section"]), a))
+            fresh
+            | "ByPartition" >> beam.Map(lambda a: ((a["date"].isoformat(), a["section"]), _strip(a)))
             | "GroupPartitions" >> beam.GroupByKey()
-            | "WritePartitions" >> beam.ParDo(
-                WritePartition(self.output, run_id, self.max_rows, self.compression))
+            | "WritePartitions" >> beam.ParDo(WritePartition(
+                spec.output, spec.run_id, out_cfg["max_rows_per_file"], out_cfg["compression"])).with_outputs(
+                OUTCOMES, main="paths")
         )
-        dead = (
-            rejected
-            | "CountRejections" >> beam.Map(_count_rejection)
-            | "RejectionRows" >> beam.Map(lambda r: rejection_row(r, run_id, version))
-            | "DeduplicateRejections" >> Deduplicate(self.output, REJECTED_GLOB, "rejection_id", "rejections")
+        rewritten = (
+            {"drops": built["drops"], "rows": in_place | "ByOldFile" >> beam.Map(lambda a: (a[REPLACES], _strip(a)))}
+            | "GroupOldFiles" >> beam.CoGroupByKey()
+            | "RewriteFiles" >> beam.ParDo(RewriteFile(), written=beam.pvalue.AsList(written.paths))
+        )
+        outcomes = (written[OUTCOMES], rewritten) | "ArticleOutcomes" >> beam.Flatten()
+        return {"paths": written.paths, "outcomes": outcomes}
+
+
+def _route(row: dict, _partitions: int) -> int:
+    """1 when the row goes into the atomic rewrite of an old file of its partition, else 0."""
+    return int(REPLACES in row)
+
+
+def _strip(row: dict) -> dict:
+    return {k: v for k, v in row.items() if k != REPLACES}
+
+
+class WriteRejected(beam.PTransform):
+    """Rejections into ``_rejected/``, one row per capture and reason across runs; tallies per file."""
+
+    def __init__(self, spec: RunSpec):
+        super().__init__()
+        self.spec = spec
+
+    def expand(self, rejected):
+        spec, out_cfg = self.spec, self.spec.cfg["output"]
+        counted = rejected | "CountRejections" >> beam.ParDo(_CountRejection()).with_outputs(OUTCOMES, main="rows")
+        committed = (rejected.pipeline | "CommittedRejections" >> Committed(spec.output, REJECTED_GLOB, "rejection_id")
+                     | "ById" >> beam.Map(lambda row: (row[0], row[1])))
+        paths = (
+            {"new": counted.rows | "RejectionRows" >> beam.Map(_keyed_rejection, spec.run_id, spec.version),
+             "committed": committed}
+            | "JoinCommitted" >> beam.CoGroupByKey()
+            | "KeepNew" >> beam.ParDo(KeepNewRejections())
             | "OneGroup" >> beam.Map(lambda row: (None, row))
-            | "GroupRejections" >> beam.GroupByKey()
-            | "WriteRejected" >> beam.ParDo(
-                WritePartition(self.output, run_id, self.max_rows, self.compression, rejected=True))
+            | "Group" >> beam.GroupByKey()
+            | "Write" >> beam.ParDo(WritePartition(
+                spec.output, spec.run_id, out_cfg["max_rows_per_file"], out_cfg["compression"], rejected=True))
         )
-        return written, dead
+        return {"paths": paths, "outcomes": counted[OUTCOMES]}
 
 
-def _count_rejection(rejection):
-    count("rejected")
-    count(f"rejected.{rejection.reason}")
-    return rejection
+def _keyed_rejection(rejection, run_id: str, version: str) -> tuple[str, dict]:
+    row = rejection_row(rejection, run_id, version)
+    return row["rejection_id"], row
 
 
-def build_pipeline(pipeline: beam.Pipeline, patterns: list[str], output: str, cfg: dict, run_id: str,
-                   version: str) -> None:
+class _CountRejection(beam.DoFn):
+    def process(self, rejection):
+        count("rejected")
+        count(f"rejected.{rejection.reason}")
+        yield beam.pvalue.TaggedOutput(OUTCOMES, (source_file(rejection.source_uri), {"rejected": 1}))
+        yield rejection
+
+
+class WriteLedgerAfter(beam.PTransform):
+    """Ledger rows from file identities and outcome tallies, committed after all other writes."""
+
+    def __init__(self, spec: RunSpec, barriers: list):
+        super().__init__()
+        self.spec = spec
+        self.barriers = barriers
+
+    def expand(self, parts):
+        spec, barriers = self.spec, self.barriers
+        return (
+            parts
+            | "JoinOutcomes" >> beam.CoGroupByKey()
+            | "LedgerRows" >> beam.ParDo(LedgerRows(spec.run_id))
+            | "OneGroup" >> beam.Map(lambda row: (None, row))
+            | "Group" >> beam.GroupByKey()
+            | "Commit" >> beam.ParDo(WriteLedger(spec.output, spec.run_id),
+                                     *[beam.pvalue.AsList(b) for b in barriers])
+        )
+
+
+def build_pipeline(pipeline: beam.Pipeline, spec: RunSpec) -> None:
     """Wire the whole batch job into ``pipeline``."""
-    outputs = pipeline | "BuildArticles" >> BuildArticles(patterns, output, cfg, run_id, version)
-    _ = outputs | "WriteOutput" >> WriteOutput(output, run_id, version, cfg["output"])
+    read = pipeline | "ReadFiles" >> ReadFiles(spec)
+    built = {"captures": read.captures, "rejected": read[REJECTED]} | "BuildArticles" >> BuildArticles(spec)
+    articles = built | "WriteArticles" >> WriteArticles(spec)
+    rejected = ((read[REJECTED], built["rejected"]) | "AllRejections" >> beam.Flatten()
+                | "WriteRejected" >> WriteRejected(spec))
+    outcomes = ((read[OUTCOMES], built["outcomes"], articles["outcomes"], rejected["outcomes"])
+                | "AllOutcomes" >> beam.Flatten())
+    barriers = [articles["paths"], rejected["paths"]]
+    _ = {"file": read[FILES], "outcomes": outcomes} | "WriteLedger" >> WriteLedgerAfter(spec, barriers)

@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 import os
 
-from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+
+from pipeline.config import beam_flags, load_beam_options
 
 # The bare DirectRunner first tries to download a Prism binary, which hangs on a network that accepts
 # connections but never answers; the FnApiRunner is the same local engine without that step.
 LOCAL_RUNNER = "FnApiRunner"
 
+# Exit codes a scheduler can act on. 75 is sysexits' EX_TEMPFAIL ("try again later"); 99 is the code
+# Airflow's BashOperator treats as "skipped" by default.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING_READ, EXIT_REJECTED = 0, 1, 2, 3, 4
+EXIT_LOCKED, EXIT_NOTHING_TO_DO = 75, 99
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,10 +29,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run configuration (default: configs/local.yaml of this checkout)")
     parser.add_argument("--workers", "-w", type=int, default=1, metavar="N",
                         help="local worker processes (DirectRunner multi-processing mode); default 1")
-    parser.add_argument("--runner", default=LOCAL_RUNNER,
-                        help=f"Beam runner (default {LOCAL_RUNNER}, the local engine; e.g. PortableRunner, "
-                             "FlinkRunner, SparkRunner, DataflowRunner). Unknown options after the known ones "
-                             "pass to Beam unchanged, e.g. --job_endpoint=... --environment_type=...")
+    parser.add_argument("--runner",
+                        help=f"Beam runner (default: the config's beam_options, else {LOCAL_RUNNER}, the local "
+                             "engine; e.g. PortableRunner, DataflowRunner). Unknown options after the known ones "
+                             "pass to Beam unchanged and override the config's beam_options, e.g. "
+                             "--job_endpoint=... --environment_type=...")
     parser.add_argument("--entities", choices=("on", "off"),
                         help="named-entity recognition (overrides the config's entities.enabled)")
     parser.add_argument("--fail-on-reject", action="store_true",
@@ -36,11 +42,22 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def beam_options(args: argparse.Namespace, beam_args: list[str]) -> PipelineOptions:
-    """Beam options for a run: the runner, local parallelism, and everything the user passed through."""
-    options: dict = {"runner": args.runner, "save_main_session": False}
+    """Beam options for a run: the config's ``beam_options``, overridden by the command line.
+
+    The config's options are read here from ``args.config`` (not passed in) so that every command
+    taking ``--config`` gets the same options. Later flags win in Beam's parser, so the config's flags
+    go first, then the pass-through arguments, then ``--runner``.
+    """
+    flags = [*beam_flags(load_beam_options(args.config)), *beam_args]
+    if args.runner:
+        flags.append(f"--runner={args.runner}")
+    options = PipelineOptions(flags, save_main_session=False)
+    standard = options.view_as(StandardOptions)
+    standard.runner = standard.runner or LOCAL_RUNNER
     if args.workers > 1:
-        options.update(direct_num_workers=args.workers, direct_running_mode="multi_processing")
-    return PipelineOptions(beam_args, **options)
+        direct = options.view_as(DirectOptions)
+        direct.direct_num_workers, direct.direct_running_mode = args.workers, "multi_processing"
+    return options
 
 
 def expand_input(pattern: str) -> str:

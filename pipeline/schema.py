@@ -57,3 +57,20 @@ REJECTED_SCHEMA = pa.schema([
 # Globs that analysts (and newsbeam itself) read; nothing else under the output folder may match them.
 ARTICLE_GLOB = "date=*/section=*/*.parquet"
 REJECTED_GLOB = "_rejected/*.parquet"
+
+# One row per input file a run has fully committed: what the file was (so a later run can tell it is
+# unchanged without reading it) and what became of its captures.
+LEDGER_SCHEMA = pa.schema([
+    ("path", pa.string()),
+    ("size", pa.int64()),
+    ("mtime", pa.float64()),
+    ("sha256", pa.string()),
+    ("captures", pa.int32()),
+    ("articles", pa.int32()),
+    ("duplicates", pa.int32()),
+    ("rejected", pa.int32()),
+    ("skipped", pa.int32()),
+    ("run_id", pa.string()),
+    ("committed_at", TIMESTAMP),
+])
+LEDGER_GLOB = "_ledger/*.parquet"

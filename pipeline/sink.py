@@ -72,12 +72,27 @@ class _AtomicParquet:
         return self.final_path, self.rows
 
 
-def committed_keys(output: str, glob: str, column: str) -> Iterator[str]:
-    """Every value of ``column`` in the committed files matching ``glob`` under ``output``."""
+def committed_keys(output: str, glob: str, column: str) -> Iterator[tuple[str, str, str]]:
+    """``(key, file, source_uri)`` for every row of the committed files matching ``glob`` under ``output``."""
     for path in matching_files(join(output, glob)):
         with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-            table = pq.read_table(handle, columns=[column])
-        yield from table.column(column).to_pylist()
+            table = pq.read_table(handle, columns=[column, "source_uri"])
+        for key, source_uri in zip(table.column(column).to_pylist(), table.column("source_uri").to_pylist(),
+                                   strict=True):
+            yield key, path, source_uri
+
+
+def replace_parquet_file(path: str, rows: list[dict], schema: pa.Schema, compression: str = "zstd") -> None:
+    """Atomically replace the file at ``path`` by one holding ``rows`` (remove it when there are none)."""
+    if not rows:
+        FileSystems.delete([path])
+        return
+    directory, name = path.rsplit("/", 1)
+    temp = join(directory, f".{name}.rewrite{IN_PROGRESS_SUFFIX}")
+    with FileSystems.create(temp, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), pa.PythonFile(handle, mode="w"),
+                       compression=compression, row_group_size=ROW_GROUP_ROWS)
+    FileSystems.rename([temp], [path])
 
 
 def matching_files(pattern: str) -> list[str]:

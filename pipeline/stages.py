@@ -1,33 +1,49 @@
 """Thin DoFns around the plain functions in ``transforms/`` and ``pipeline/captures.py``.
 
 Each stage sends what it cannot use to the ``rejected`` output with a named reason, counts what it
-does, and builds its heavy state in ``setup`` (once per worker), never at graph-construction time.
+does, reports per-file outcomes for the ledger, and builds its heavy state in ``setup`` (once per
+worker), never at graph-construction time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import traceback
 from collections import defaultdict
 from datetime import UTC, datetime
 
 import apache_beam as beam
+import pyarrow.parquet as pq
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from pipeline.captures import iter_captures, load_read_limits
-from pipeline.schema import ARTICLE_SCHEMA, REJECTED_SCHEMA
-from pipeline.sink import join, write_parquet_files
+from pipeline.captures import iter_captures, load_read_limits, source_file
+from pipeline.ledger import InputFile
+from pipeline.schema import ARTICLE_SCHEMA, LEDGER_SCHEMA, REJECTED_SCHEMA
+from pipeline.sink import join, replace_parquet_file, write_parquet_files
 from transforms.identity import sha256_hex
 from transforms.records import Capture, Rejection
 
 NAMESPACE = "newsbeam"
 REJECTED = "rejected"
+OUTCOMES = "outcomes"
+FILES = "files"
+DROPS = "drops"
+REPLACES = "_replaces"
+SUPERSEDES = "_supersedes"
 LOG = logging.getLogger("newsbeam")
 
 
 def count(name: str, value: int = 1) -> None:
     """Bump a newsbeam counter (Beam caches counter cells, so this is cheap)."""
     Metrics.counter(NAMESPACE, name).inc(value)
+
+
+def outcome(source_uri: str, field: str, value: int = 1) -> beam.pvalue.TaggedOutput:
+    """A per-input-file tally (captures, articles, duplicates, rejected, skipped) for the ledger."""
+    return beam.pvalue.TaggedOutput(OUTCOMES, (source_file(source_uri), {field: value}))
 
 
 def rejection_row(rejection: Rejection, run_id: str, version: str) -> dict:
@@ -44,24 +60,58 @@ def rejection_row(rejection: Rejection, run_id: str, version: str) -> dict:
     }
 
 
-class ReadCaptures(beam.DoFn):
-    """A matched file path to its captures; unreadable files and records go to ``rejected``."""
+def partition_of(path: str) -> tuple[str, str] | None:
+    """``(date, section)`` of a committed article file's path."""
+    parts = dict(p.split("=", 1) for p in path.replace("\\", "/").split("/")[-3:-1] if "=" in p)
+    return (parts["date"], parts["section"]) if {"date", "section"} <= parts.keys() else None
 
-    def __init__(self, read_config_path: str):
+
+class ReadCaptures(beam.DoFn):
+    """An input file to its captures; unreadable files and records go to ``rejected``.
+
+    Also emits the file's identity (with its content hash) for the ledger, and its capture count.
+    Captures outside the ``--since/--until`` window are skipped and tallied, not lost.
+    """
+
+    def __init__(self, read_config_path: str, since: datetime | None = None, until: datetime | None = None):
         self.read_config_path = read_config_path
+        self.since, self.until = since, until
         self.limits = None
 
     def setup(self):
         self.limits = load_read_limits(self.read_config_path)
 
-    def process(self, path: str):
+    def process(self, item: InputFile):
         count("files_read")
-        for item in iter_captures(path, self.limits):
+        yield beam.pvalue.TaggedOutput(FILES, (item.path, {"size": item.size, "mtime": item.mtime,
+                                                           "sha256": _sha256(item.path)}))
+        captures = 0
+        for capture in iter_captures(item.path, self.limits):
+            captures += 1
             count("captures_read")
-            if isinstance(item, Rejection):
-                yield beam.pvalue.TaggedOutput(REJECTED, item)
+            if isinstance(capture, Rejection):
+                yield beam.pvalue.TaggedOutput(REJECTED, capture)
+            elif self._outside_window(capture):
+                count("captures_outside_window")
+                yield outcome(capture.source_uri, "skipped")
             else:
-                yield item
+                yield capture
+        yield beam.pvalue.TaggedOutput(OUTCOMES, (item.path, {"captures": captures}))
+
+    def _outside_window(self, capture: Capture) -> bool:
+        when = capture.captured_at
+        return when is not None and bool((self.since and when < self.since) or (self.until and when >= self.until))
+
+
+def _sha256(path: str) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 class CleanAndEnrich(beam.DoFn):
@@ -127,11 +177,35 @@ class AddEntities(beam.DoFn):
                 yield article
 
 
-class KeepFirstNew(beam.DoFn):
-    """Of the items sharing one key, keep one unless the key is already committed; count the rest.
+class Supersede(beam.DoFn):
+    """For one capture processed in this run, drop its committed rows and tell its new rows where they were.
 
-    The kept item is the one with the smallest ``source_uri``, so the choice does not depend on how
-    bundles were split or how many workers ran.
+    Input is grouped by ``source_uri``: the capture's new article rows, its rejections, and the rows an
+    earlier run committed for it. Those committed rows are superseded (``drops``: old file, key); the
+    new rows carry the old files (``_supersedes``) so a row staying in its partition can replace the
+    old one in a single atomic file rewrite, even when its key changed.
+    """
+
+    def process(self, element):
+        _, grouped = element
+        articles = list(grouped["articles"])
+        old = list(grouped["committed"])
+        if old and (articles or any(True for _ in grouped["rejected"])):
+            for drop in old:
+                yield beam.pvalue.TaggedOutput(DROPS, drop)
+        files = sorted({path for path, _ in old})
+        for article in articles:
+            yield {**article, SUPERSEDES: files} if files else article
+
+
+class Resolve(beam.DoFn):
+    """Decide, for all rows sharing one key, which one is written and which are duplicates.
+
+    The kept row is the one with the smallest ``source_uri``, so the choice does not depend on bundles
+    or worker counts. A key with a committed row that is not superseded in this run makes the new row
+    a duplicate. When the key's committed rows are all superseded and one of them sits in the new
+    row's partition, the row carries ``_replaces`` (that file) so the writer folds it into the file's
+    atomic rewrite.
     """
 
     def __init__(self, what: str):
@@ -140,12 +214,35 @@ class KeepFirstNew(beam.DoFn):
     def process(self, element):
         _, grouped = element
         items = sorted(grouped["new"], key=lambda item: item["source_uri"])
-        if any(True for _ in grouped["committed"]):
-            count(f"{self.what}_already_committed", len(items))
+        if not items:
             return
-        if items:
-            count(f"{self.what}_duplicates_in_run", len(items) - 1)
-            yield items[0]
+        winner, *repeats = [dict(item) for item in items]
+        for repeat in repeats:
+            count(f"{self.what}_duplicates_in_run")
+            yield outcome(repeat["source_uri"], "duplicates")
+        committed, dropped = list(grouped["committed"]), set(grouped["dropped"])
+        if any(path not in dropped for path in committed):
+            count(f"{self.what}_already_committed")
+            yield outcome(winner["source_uri"], "duplicates")
+            return
+        old_files = sorted(set(winner.pop(SUPERSEDES, [])) | dropped)
+        if old_files:
+            count(f"{self.what}_replaced")
+            partition = (winner["date"].isoformat(), winner["section"])
+            in_place = [path for path in old_files if partition_of(path) == partition]
+            if in_place:
+                winner[REPLACES] = in_place[0]
+        yield winner
+
+
+class KeepNewRejections(beam.DoFn):
+    """One dead-letter row per rejection id, and none for ids already committed by an earlier run."""
+
+    def process(self, element):
+        _, grouped = element
+        rows = sorted(grouped["new"], key=lambda row: row["source_uri"])
+        if rows and not any(True for _ in grouped["committed"]):
+            yield rows[0]
 
 
 class WritePartition(beam.DoFn):
@@ -166,9 +263,73 @@ class WritePartition(beam.DoFn):
             date, section = key
             directory = join(self.output, f"date={date}", f"section={section}")
             schema, counter = ARTICLE_SCHEMA, "articles_written"
-        for path, written in write_parquet_files(directory, rows, schema, f"part-{self.run_id}",
+        written_uris: list[str] = []
+
+        def tracked(stream):
+            for row in stream:
+                written_uris.append(row["source_uri"])
+                yield row
+
+        for path, written in write_parquet_files(directory, tracked(rows), schema, f"part-{self.run_id}",
                                                  self.max_rows, self.compression):
             count(counter, written)
             if not self.rejected:
                 count(f"partition.date={key[0]}/section={key[1]}", written)
+            yield path
+        if not self.rejected:
+            for uri in written_uris:
+                yield outcome(uri, "articles")
+
+
+class RewriteFile(beam.DoFn):
+    """Replace an old article file by itself minus dropped keys plus its replacement rows, atomically.
+
+    Runs only after every new file is committed (the ``written`` side input), so a key is never
+    missing: at worst, for a row that moved partition, old and new are both visible for a moment.
+    """
+
+    def process(self, element, written):
+        old_path, grouped = element
+        drops = set(grouped["drops"])
+        rows = list(grouped["rows"])
+        with FileSystems.open(old_path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            kept = [row for row in pq.read_table(handle).to_pylist() if row["article_id"] not in drops]
+        replace_parquet_file(old_path, kept + rows, ARTICLE_SCHEMA)
+        count("articles_written", len(rows))
+        count("files_rewritten")
+        for row in rows:
+            yield source_file(row["source_uri"]), {"articles": 1}
+
+
+class LedgerRows(beam.DoFn):
+    """Join a file's identity with its outcome tallies into one ledger row."""
+
+    def __init__(self, run_id: str):
+        self.run_id = run_id
+
+    def process(self, element):
+        path, grouped = element
+        identity = next(iter(grouped["file"]), None)
+        if identity is None:
+            return
+        tallies: dict[str, int] = defaultdict(int)
+        for tally in grouped["outcomes"]:
+            for field, value in tally.items():
+                tallies[field] += value
+        yield {"path": path, **identity, **{f: tallies[f] for f in
+                                           ("captures", "articles", "duplicates", "rejected", "skipped")},
+               "run_id": self.run_id, "committed_at": datetime.now(UTC)}
+
+
+class WriteLedger(beam.DoFn):
+    """Commit the ledger rows, after every article and rejection file is committed (side inputs)."""
+
+    def __init__(self, output: str, run_id: str):
+        self.output = output
+        self.run_id = run_id
+
+    def process(self, element, *barriers):
+        _, rows = element
+        for path, _ in write_parquet_files(join(self.output, "_ledger"), rows, LEDGER_SCHEMA,
+                                           f"ledger-{self.run_id}", 1_000_000):
             yield path

@@ -26,6 +26,12 @@ class RunSummary:
     articles_written: int = 0
     duplicates_in_run: int = 0
     already_committed: int = 0
+    replaced: int = 0
+    skipped_outside_window: int = 0
+    files_listed: int = 0
+    files_unchanged: int = 0
+    exit_code: int | None = None
+    message: str = ""
     rejected: int = 0
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     partitions: dict[str, int] = field(default_factory=dict)
@@ -35,7 +41,8 @@ class RunSummary:
     @property
     def accounted(self) -> int:
         """Captures with a known fate; equals ``captures_read`` when nothing was lost."""
-        return self.articles_written + self.duplicates_in_run + self.already_committed + self.rejected
+        return (self.articles_written + self.duplicates_in_run + self.already_committed + self.rejected
+                + self.skipped_outside_window)
 
 
 def counters(result) -> dict[str, int]:
@@ -55,6 +62,8 @@ def fill_from_counters(summary: RunSummary, totals: dict[str, int]) -> RunSummar
     summary.articles_written = totals.get("articles_written", 0)
     summary.duplicates_in_run = totals.get("articles_duplicates_in_run", 0)
     summary.already_committed = totals.get("articles_already_committed", 0)
+    summary.replaced = totals.get("articles_replaced", 0)
+    summary.skipped_outside_window = totals.get("captures_outside_window", 0)
     summary.rejected = totals.get("rejected", 0)
     summary.entities = totals.get("entities", 0)
     summary.rejected_by_reason = _prefixed(totals, "rejected.")
@@ -76,14 +85,21 @@ def save(summary: RunSummary) -> str:
 
 def render(summary: RunSummary) -> str:
     """A short human-readable report of the run."""
+    message = f" ({summary.message})" if summary.message else ""
     lines = [
-        f"run {summary.run_id}: {summary.status} in {summary.seconds:.1f}s",
-        f"  files read          {summary.files_read}",
+        f"run {summary.run_id}: {summary.status} in {summary.seconds:.1f}s{message}",
+        f"  files listed        {summary.files_listed} ({summary.files_unchanged} unchanged since committed, "
+        f"{summary.files_read} read)",
         f"  captures read       {summary.captures_read}",
         f"  articles written    {summary.articles_written}",
-        f"  duplicates          {summary.duplicates_in_run} in this run, {summary.already_committed} already in output",
-        f"  rejected            {summary.rejected}",
     ]
+    if summary.replaced:
+        lines.append(f"  replaced            {summary.replaced} earlier rows (rewritten captures or --reprocess)")
+    lines.append(f"  duplicates          {summary.duplicates_in_run} in this run, "
+                 f"{summary.already_committed} already in output")
+    if summary.skipped_outside_window:
+        lines.append(f"  outside the window  {summary.skipped_outside_window} (--since/--until)")
+    lines.append(f"  rejected            {summary.rejected}")
     lines += [f"    {reason:<22}{n}" for reason, n in summary.rejected_by_reason.items()]
     if summary.accounted != summary.captures_read:
         lines.append(f"  WARNING: {summary.captures_read - summary.accounted} captures unaccounted for")

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+PUBLISHED = Path(__file__).resolve().parent.parent / "configs" / "eval.yaml"
 
 
 class CorpusError(ValueError):
@@ -44,3 +49,21 @@ def render(result: TaskResult) -> str:
         label = score.system + (" (published)" if score.published else "")
         lines.append(f"{label:<34}{values}{score.items:>8}  {score.note}")
     return "\n".join(lines)
+
+
+def f1(precision: float, recall: float) -> float:
+    """Harmonic mean; 0 when both are 0."""
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def ratio(part: float, whole: float) -> float:
+    """``part / whole``, 0 for an empty whole (nothing to score is no score, not an error)."""
+    return part / whole if whole else 0.0
+
+
+def published(task: str, path: Path = PUBLISHED) -> list[Score]:
+    """The published (quoted) baseline rows for ``task`` from `configs/eval.yaml`."""
+    with open(path, encoding="utf-8") as handle:
+        entries = (yaml.safe_load(handle) or {}).get(task, [])
+    return [Score(e["system"], dict(e["metrics"]), e["items"], published=True, note=e.get("note", ""))
+            for e in entries]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from pipeline.cli import main
 from pipeline.config import load_run_config
 from transforms.furniture import compile_rules
 from transforms.layout import LayoutRules
@@ -24,3 +29,13 @@ def sections(run_config) -> SectionIndex:
 def layout_rules(run_config, sections) -> LayoutRules:
     boilerplate = run_config["boilerplate"]
     return LayoutRules.from_config(boilerplate, compile_rules(boilerplate["furniture"]), sections)
+
+
+@pytest.fixture(scope="module")
+def demo_output(tmp_path_factory) -> Path:
+    """The output of ``make demo``: samples/build_samples.py, then a real run over samples/captures."""
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    subprocess.run([sys.executable, str(samples / "build_samples.py")], check=True, capture_output=True)
+    output = tmp_path_factory.mktemp("demo")
+    assert main(["run", "--input", str(samples / "captures"), "--output", str(output), "--quiet"]) == 0
+    return output

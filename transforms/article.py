@@ -64,6 +64,10 @@ class Enricher:
             min_words=cfg["extraction"]["min_words"],
         )
 
+    def find_dateline(self, paragraph: str) -> Dateline | None:
+        """The dateline opening ``paragraph``, if any."""
+        return parse_dateline(paragraph, self.gazetteer, self.agencies, self.dateline)
+
 
 def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Rejection | None, list[str]]:
     """``(article, None, removed_rules)`` for a usable capture, else ``(None, rejection, removed_rules)``.
@@ -77,13 +81,12 @@ def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Re
             return None, Rejection(capture.source_uri, "unparseable_html", "no HTML document could be parsed",
                                    stage="extract"), []
         page = extracted
-        layout = layout_text(page.text, enricher.layout, known_title=page.title)
+        layout = layout_text(page.text, enricher.layout, known_title=page.title, opens_body=enricher.find_dateline)
     else:
-        layout = layout_text(capture.content, enricher.layout)
+        layout = layout_text(capture.content, enricher.layout, opens_body=enricher.find_dateline)
     removed = [rule for rule, _ in layout.removed]
 
-    dateline = (parse_dateline(layout.paragraphs[0], enricher.gazetteer, enricher.agencies, enricher.dateline)
-                if layout.paragraphs else None)
+    dateline = enricher.find_dateline(layout.paragraphs[0]) if layout.paragraphs else None
     paragraphs = _without_dateline(layout.paragraphs, dateline)
     body = "\n\n".join(paragraphs)
     words = len(body.split())

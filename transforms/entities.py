@@ -1,4 +1,11 @@
-"""Named entities: spaCy NER mentions merged into one entry per entity with a mention count."""
+"""Named entities: spaCy NER, corrected with document context and a gazetteer, merged per entity.
+
+The model reads one sentence's worth of context and errs in ways a reader of the whole story would not:
+it misses names in ALL-CAPS headlines, gives the second mention of a name another label than the first,
+and calls a surname a place. :func:`resolve_mentions` fixes those from the document itself and from the
+place gazetteer; it returns spans (which the quality harness scores) and :func:`merge_mentions` turns the
+same spans into the per-article entity list the pipeline writes.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +13,22 @@ import importlib.util
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from pathlib import Path
+
+from transforms.gazetteer import Gazetteer
 
 _LEADING_ARTICLE = re.compile(r"^(?:the|The|THE)\s+")
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
 _PERSON = "PERSON"
+_PLACE = "GPE"
+_SURNAME = "surname"
+# A word for recasing and name matching: letters, with inner hyphens, apostrophes or dots ("AL-AIN", "U.S").
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’.][^\W\d_]+)*\.?")
+# Where one name ends and another may begin inside a model span: a line break or a spaced dash.
+_SPAN_BREAK = re.compile(r"\s*\n\s*|\s+[-–—]+\s+")
+# Leading and trailing pieces that are never part of a name: articles, numbers, punctuation, possessives.
+_HEAD_JUNK = re.compile(r"^(?:(?:the|The|THE)\s+|[^\w\s]+\s*|\d[\d.,:/-]*\s+)+")
+_TAIL_JUNK = re.compile(r"(?:\s+[\d.,:/-]+|['’]s?|\s+|[,;:\"“”‘’()\[\]-])+$")
 
 
 @dataclass(frozen=True)
@@ -17,6 +36,36 @@ class Entity:
     text: str
     label: str
     count: int
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One resolved mention: character offsets into the text given to the recognizer."""
+
+    start: int
+    end: int
+    text: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ContextRules:
+    """Document-level corrections (see ``configs/local.yaml`` for the measured effect of each).
+
+    ``shouting_*``: a line with at least this many letters, this share of them capitals, is recased
+    before NER; ``min_city_population``: a city at least this big is trusted as a place name.
+    """
+
+    propagate: bool = True
+    split_spans: bool = True
+    recase_shouting: bool = True
+    places: bool = True
+    shouting_min_letters: int = 6
+    shouting_ratio: float = 0.9
+    min_city_population: int = 100_000
+    relabel_cities: bool = True
+    surnames: bool = True
+    tables: bool = True
 
 
 def clean_mention(text: str) -> str:
@@ -61,20 +110,229 @@ def _full_name(text: str, people: list[str]) -> str | None:
     return fits[0] if len(fits) == 1 else None
 
 
+def is_shouting(line: str, rules: ContextRules) -> bool:
+    """True for an ALL-CAPS line (a wire headline, a dateline), where NER cannot see what is a name."""
+    letters = [ch for ch in line if ch.isalpha()]
+    if len(letters) < rules.shouting_min_letters:
+        return False
+    return sum(ch.isupper() for ch in letters) >= rules.shouting_ratio * len(letters)
+
+
+def recase_shouting(text: str, rules: ContextRules, places: Gazetteer | None = None) -> str:
+    """``text`` with its ALL-CAPS lines in the case the rest of the story writes each word, else in the
+    gazetteer's spelling of a known place, else in lower case. The length never changes, so offsets into
+    the result are offsets into ``text``."""
+    lines = text.split("\n")
+    loud = [is_shouting(line, rules) for line in lines]
+    if not any(loud):
+        return text
+    forms = _written_forms(line for line, shouting in zip(lines, loud, strict=True) if not shouting)
+    return "\n".join(
+        _recase_line(line, forms, rules, places) if shouting else line
+        for line, shouting in zip(lines, loud, strict=True)
+    )
+
+
+def _written_forms(lines) -> dict[str, str]:
+    """Casefolded word -> how the story writes it: lower case if it ever does, else its commonest form."""
+    seen: dict[str, Counter] = defaultdict(Counter)
+    for line in lines:
+        for match in _WORD.finditer(line):
+            seen[match.group().casefold()][match.group()] += 1
+    return {key: (key if key in forms else forms.most_common(1)[0][0]) for key, forms in seen.items()}
+
+
+def _recase_line(line: str, forms: dict[str, str], rules: ContextRules, places: Gazetteer | None) -> str:
+    words = list(_WORD.finditer(line))
+    out = list(line)
+    position = 0
+    while position < len(words):
+        for size in (3, 2, 1):  # the longest run of words that the story or the gazetteer spells
+            run = words[position : position + size]
+            if len(run) < size or any(line[a.end() : b.start()] != " " for a, b in zip(run, run[1:])):
+                continue
+            original = line[run[0].start() : run[-1].end()]
+            form = forms.get(original.casefold()) or _place_spelling(original, rules, places)
+            if form and len(form) == len(original):
+                out[run[0].start() : run[-1].end()] = form
+                position += size
+                break
+        else:
+            word = words[position]
+            lowered = word.group().lower()
+            if len(lowered) == len(word.group()):
+                out[word.start() : word.end()] = lowered
+            position += 1
+    return "".join(out)
+
+
+def _place_spelling(name: str, rules: ContextRules, places: Gazetteer | None) -> str | None:
+    """How the gazetteer spells a place of any size: only the case changes, NER still decides the label."""
+    if places is None:
+        return None
+    match = places.lookup_place(name)
+    return places.spelling(name) if match and match.kind != "alternate name" else None
+
+
+def _is_place(name: str, rules: ContextRules, places: Gazetteer, cities: bool = True) -> bool:
+    """A country, a newsroom alias, or a city big enough that the name usually means the place."""
+    match = places.lookup_place(name)
+    if match is None:
+        return False
+    return match.kind in ("alias", "country") or (
+        cities and match.kind == "city" and match.population >= rules.min_city_population
+    )
+
+
+def split_span(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The names inside one model span: cut at line breaks and spaced dashes, with leading articles,
+    numbers and punctuation and trailing scores, possessives and punctuation trimmed off."""
+    pieces = []
+    cursor = start
+    for brk in [*_SPAN_BREAK.finditer(text, start, end), None]:
+        piece_end = brk.start() if brk else end
+        pieces.append(_trim(text, cursor, piece_end))
+        cursor = brk.end() if brk else end
+    return [(a, b) for a, b in pieces if b > a and any(ch.isalpha() for ch in text[a:b])]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    piece = text[start:end]
+    head = _HEAD_JUNK.match(piece)
+    cut_start = head.end() if head else 0
+    tail = _TAIL_JUNK.search(piece, cut_start)
+    cut_end = tail.start() if tail else len(piece)
+    return start + cut_start, start + max(cut_end, cut_start)
+
+
+def resolve_mentions(
+    text: str, spans: list[tuple[int, int, str]], rules: ContextRules, places: Gazetteer | None = None
+) -> list[Mention]:
+    """Model spans ``(start, end, label)`` over ``text`` to mentions a reader of the whole story would
+    mark: one label per name throughout the story, every mention of a named person or a known place
+    found, and a country or big city never a person or an organisation."""
+    pieces = [
+        (a, b, label)
+        for start, end, label in spans
+        for a, b in (split_span(text, start, end) if rules.split_spans else [(start, end)])
+    ]
+    pieces = [(a, b, label) for a, b, label in pieces if any(ch.isupper() for ch in text[a:b])]
+    if rules.places and places is not None:
+        pieces = [(a, b, _PLACE if _is_place(text[a:b], rules, places, cities=rules.relabel_cities) else label)
+                  for a, b, label in pieces]
+    if rules.propagate:
+        pieces = _propagate(text, pieces, rules.surnames)
+    if rules.places and places is not None:
+        pieces += _unlabelled_places(text, pieces, rules, places)
+    if rules.tables:
+        pieces = _table_names(text, pieces, places)
+    return [Mention(a, b, text[a:b], label) for a, b, label in sorted(pieces)]
+
+
+def _propagate(text: str, pieces: list[tuple[int, int, str]], surnames: bool) -> list[tuple[int, int, str]]:
+    """One label per name (the majority), a lone surname of a named person a person, and every other
+    capitalised occurrence of a labelled name labelled too."""
+    votes: dict[str, Counter] = defaultdict(Counter)
+    for a, b, label in pieces:
+        votes[text[a:b]][label] += 1
+    for a, b, label in pieces:
+        words = text[a:b].split()
+        if label == _PERSON and len(words) > 1 and words[-1][:1].isupper() and len(words[-1]) > 1:
+            votes[words[-1]][_SURNAME if surnames else _PERSON] += 1
+    label_of = {name: counter.most_common(1)[0][0] for name, counter in votes.items()}
+    if surnames:
+        label_of |= {name: _PERSON for name, counter in votes.items() if counter[_SURNAME]}
+    resolved = [(a, b, label_of[text[a:b]]) for a, b, _ in pieces]
+    lowered = {match.group() for match in _WORD.finditer(text) if match.group().islower()}
+    names = [name for name in label_of if name[:1].isupper() and name.lower() not in lowered]
+    if not names:
+        return resolved
+    taken = _taken(resolved, len(text))
+    pattern = re.compile(r"(?<![\w.'’-])(?:" + "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+                         + r")(?![\w'’-])")
+    for match in pattern.finditer(text):
+        if not any(taken[match.start() : match.end()]):
+            resolved.append((match.start(), match.end(), label_of[match.group()]))
+    return resolved
+
+
+_TABLE_LINE = re.compile(r"^(?:[A-Z][\w'’.&-]*|v|vs|[\d.,:/()+-]+|\s)+$")
+_NUMBER = re.compile(r"\d")
+
+
+def _table_names(
+    text: str, pieces: list[tuple[int, int, str]], places: Gazetteer | None
+) -> list[tuple[int, int, str]]:
+    """Names in results and standings rows ("Arsenal 2 Derby 1", "Swindon 22 9 2 11 32 28 29") are the
+    competitors: a person or a country when the story says so, else a team (an organisation)."""
+    out = list(pieces)
+    by_start = {a: i for i, (a, _, _) in enumerate(pieces)}
+    taken = _taken(pieces, len(text))
+    offset = 0
+    for line in text.split("\n"):
+        if _NUMBER.search(line) and _TABLE_LINE.match(line):
+            for match in _CAPITALISED_RUN.finditer(line):
+                a, b = offset + match.start(), offset + match.end()
+                index = by_start.get(a)
+                if index is not None and pieces[index][1] == b:
+                    label = pieces[index][2]
+                    if label not in (_PERSON, _PLACE):
+                        out[index] = (a, b, "ORG")
+                elif not any(taken[a:b]):
+                    country = places is not None and places.is_country(match.group())
+                    out.append((a, b, _PLACE if country else "ORG"))
+        offset += len(line) + 1
+    return out
+
+
+def _taken(pieces: list[tuple[int, int, str]], length: int) -> bytearray:
+    taken = bytearray(length)
+    for a, b, _ in pieces:
+        taken[a:b] = b"\x01" * (b - a)
+    return taken
+
+
+_CAPITALISED_RUN = re.compile(r"(?<![\w'’.-])[A-Z][\w'’.-]*(?: [A-Z][\w'’.-]*)*(?![\w'’-])")
+
+
+def _unlabelled_places(
+    text: str, pieces: list[tuple[int, int, str]], rules: ContextRules, places: Gazetteer
+) -> list[tuple[int, int, str]]:
+    """Runs of capitalised words the model left unlabelled that are, as a whole, a country or big city."""
+    taken = _taken(pieces, len(text))
+    found = []
+    for match in _CAPITALISED_RUN.finditer(text):
+        name = match.group().rstrip(".")
+        if not any(taken[match.start() : match.end()]) and _is_place(name, rules, places):
+            found.append((match.start(), match.start() + len(name), _PLACE))
+    return found
+
+
 def first_installed(packages: list[str]) -> str | None:
     """The first spaCy model package in ``packages`` that is importable here."""
     return next((name for name in packages if importlib.util.find_spec(name) is not None), None)
 
 
 class EntityRecognizer:
-    """Loads one spaCy model with only the components NER needs; built once per worker."""
+    """Loads one spaCy model per language with only the components NER needs, and the place gazetteer;
+    built once per worker."""
 
-    def __init__(self, models: dict[str, list[str]], labels: list[str], batch_size: int, max_chars: int):
+    def __init__(
+        self,
+        models: dict[str, list[str]],
+        labels: list[str],
+        batch_size: int,
+        max_chars: int,
+        rules: ContextRules | None = None,
+        places: Gazetteer | None = None,
+    ):
         import spacy  # heavy import, only where NER runs
 
         self.labels = frozenset(labels)
         self.batch_size = batch_size
         self.max_chars = max_chars
+        self.rules = rules or ContextRules()
+        self.places = places
         self.pipelines = {}
         self.model_names: dict[str, str] = {}
         for language, packages in models.items():
@@ -86,10 +344,36 @@ class EntityRecognizer:
             self.pipelines[language] = nlp
             self.model_names[language] = f"{package}-{nlp.meta.get('version', '?')}"
 
-    def recognise(self, language: str, texts: list[str]) -> list[list[Entity]]:
-        """Entities for each text (all in ``language``); empty lists when no model serves it."""
+    @classmethod
+    def from_config(cls, cfg: dict) -> EntityRecognizer:
+        """From a run config (``pipeline.config.load_run_config``): its ``entities`` block and gazetteer."""
+        entities = cfg["entities"]
+        places = Gazetteer.from_config(Path(cfg["gazetteer_path"])) if "gazetteer_path" in cfg else None
+        return cls(entities["models"], entities["labels"], entities["batch_size"], entities["max_chars"],
+                   ContextRules(**entities.get("context", {})), places)
+
+    def mentions(self, language: str, texts: list[str]) -> list[list[Mention]]:
+        """Resolved mentions, with offsets, for each text (all in ``language``); empty without a model."""
         nlp = self.pipelines.get(language)
         if nlp is None:
             return [[] for _ in texts]
-        docs = nlp.pipe((text[: self.max_chars] for text in texts), batch_size=self.batch_size)
-        return [merge_mentions([(ent.text, ent.label_) for ent in doc.ents], self.labels) for doc in docs]
+        read = [text[: self.max_chars] for text in texts]
+        if self.rules.recase_shouting:
+            read = [recase_shouting(text, self.rules, self.places) for text in read]
+        docs = nlp.pipe(read, batch_size=self.batch_size)
+        return [
+            resolve_mentions(
+                doc.text,
+                [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents if ent.label_ in self.labels],
+                self.rules,
+                self.places,
+            )
+            for doc in docs
+        ]
+
+    def recognise(self, language: str, texts: list[str]) -> list[list[Entity]]:
+        """Entities for each text (all in ``language``); empty lists when no model serves it."""
+        return [
+            merge_mentions([(m.text, m.label) for m in found], self.labels)
+            for found in self.mentions(language, texts)
+        ]

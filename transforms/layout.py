@@ -9,12 +9,14 @@ lines are removed and tail rules close the story.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from transforms.furniture import FurnitureRule, classify_line, normalise_line
 from transforms.sections import SectionIndex, fold
 
 _WRAPPED_MIN, _WRAPPED_MAX = 50, 80  # a hard-wrapped block: every line but the last this long
+_INDENTED_LINE = re.compile(r"\n(?=[ \t\u00a0]+\S)")  # a line break before an indented line
 
 
 @dataclass(frozen=True)
@@ -59,28 +61,38 @@ class TextLayout:
 
 
 def split_paragraphs(text: str) -> list[str]:
-    """Paragraphs of ``text``: one per line, except hard-wrapped blocks, whose lines are rejoined."""
+    """Paragraphs of ``text``: one per line, except hard-wrapped blocks, whose lines are rejoined.
+
+    Within a block, an indented line opens a new paragraph: wire copy marks paragraphs by indenting
+    their first line rather than by blank lines.
+    """
     paragraphs: list[str] = []
     for block in re.split(r"\n[ \t\u00a0]*\n", text.replace("\r\n", "\n").replace("\r", "\n")):
-        lines = [normalise_line(line) if not line.strip() else " ".join(line.split()) for line in block.split("\n")]
-        lines = [line for line in lines if line]
-        if len(lines) > 1 and all(_WRAPPED_MIN <= len(line) <= _WRAPPED_MAX for line in lines[:-1]):
-            paragraphs.append(" ".join(lines))
-        else:
-            paragraphs.extend(lines)
+        for indented in _INDENTED_LINE.split(block):
+            lines = [" ".join(line.split()) for line in indented.split("\n")]
+            lines = [line for line in lines if line]
+            if len(lines) > 1 and all(_WRAPPED_MIN <= len(line) <= _WRAPPED_MAX for line in lines[:-1]):
+                paragraphs.append(" ".join(lines))
+            else:
+                paragraphs.extend(lines)
     return paragraphs
 
 
-def layout_text(text: str, rules: LayoutRules, known_title: str | None = None) -> TextLayout:
-    """Classify the paragraphs of ``text``; ``known_title`` (from HTML metadata) is dropped if repeated."""
+def layout_text(text: str, rules: LayoutRules, known_title: str | None = None,
+                opens_body: Callable[[str], object] | None = None) -> TextLayout:
+    """Classify the paragraphs of ``text``; ``known_title`` (from HTML metadata) is dropped if repeated.
+
+    ``opens_body`` says whether a short line starts the story anyway (a dateline over a table of figures).
+    """
     layout = TextLayout(title=known_title)
     paragraphs = split_paragraphs(text)
-    body_start = _read_header(paragraphs, rules, layout, known_title)
+    body_start = _read_header(paragraphs, rules, layout, known_title, opens_body)
     _read_body(paragraphs[body_start:], rules, layout)
     return layout
 
 
-def _read_header(paragraphs: list[str], rules: LayoutRules, layout: TextLayout, known_title: str | None) -> int:
+def _read_header(paragraphs: list[str], rules: LayoutRules, layout: TextLayout, known_title: str | None,
+                 opens_body: Callable[[str], object] | None) -> int:
     """Consume header lines into ``layout``; return the index of the first body paragraph.
 
     Short unclassified lines after the title (a standfirst, a subheading) are kept as body.
@@ -88,7 +100,7 @@ def _read_header(paragraphs: list[str], rules: LayoutRules, layout: TextLayout, 
     standfirst: list[str] = []
     index = 0
     for index, paragraph in enumerate(paragraphs):  # noqa: B007 - the index is the result
-        if len(paragraph.split()) >= rules.body_min_words:
+        if len(paragraph.split()) >= rules.body_min_words or (opens_body and opens_body(paragraph)):
             break
         if _header_line(paragraph, rules, layout, known_title):
             continue

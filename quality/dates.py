@@ -1,0 +1,76 @@
+"""``date`` task: ``published_at``, ``title`` and ``byline`` against trafilatura-eval's metadata gold.
+
+Each field is scored on the pages with a gold value: a prediction is right when it matches exactly
+(the publication *day* for dates; title and author after folding case and white space, authors as
+``; ``-joined names). Precision = right / predicted, recall = right / gold, F1 from the two, so
+saying nothing costs recall and guessing wrong costs precision. htmldate alone is recomputed on the
+same pages as the date baseline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from quality.articles import html_article
+from quality.baselines import htmldate_day, version
+from quality.corpora import SegmentPage, read_segment_pages
+from quality.report import Score, TaskResult, f1, published, ratio
+
+
+@dataclass
+class FieldTally:
+    """Right, predicted and gold counts for one field."""
+
+    right: int = 0
+    predicted: int = 0
+    gold: int = 0
+
+    def add(self, gold: str, predicted: str | None) -> None:
+        self.gold += 1
+        self.predicted += predicted is not None
+        self.right += predicted is not None and fold(predicted) == fold(gold)
+
+    def scores(self) -> dict[str, float]:
+        precision, recall = ratio(self.right, self.predicted), ratio(self.right, self.gold)
+        return {"precision": precision, "recall": recall, "f1": f1(precision, recall)}
+
+
+def fold(value: str) -> str:
+    return " ".join(value.split()).casefold()
+
+
+def published_day(article: dict | None) -> str | None:
+    """``YYYY-MM-DD`` of the article's ``published_at``, None when the pipeline found no date."""
+    value = article.get("published_at") if article else None
+    return value.date().isoformat() if value else None
+
+
+def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None]) -> TaskResult:
+    pages = [p for p in read_segment_pages(corpus) if p.date or p.title or p.author][:limit]
+    tallies = {name: FieldTally() for name in ("date", "htmldate", "title", "author")}
+    for done, page in enumerate(pages, start=1):
+        _tally_page(page, html_article(page.html_path, page.url), tallies)
+        progress(done, len(pages))
+    result = TaskResult("date", corpus.name, "exact match where gold exists (date: same day); P = right/predicted, "
+                        "R = right/gold")
+    result.scores += [
+        Score("newsbeam published_at", tallies["date"].scores(), tallies["date"].gold),
+        Score(f"htmldate {version('htmldate')} extensive", tallies["htmldate"].scores(), tallies["htmldate"].gold,
+              note="recomputed on the same pages"),
+        *published("date"),
+        Score("newsbeam title", tallies["title"].scores(), tallies["title"].gold),
+        Score("newsbeam byline (author)", tallies["author"].scores(), tallies["author"].gold),
+    ]
+    return result
+
+
+def _tally_page(page: SegmentPage, article: dict | None, tallies: dict[str, FieldTally]) -> None:
+    if page.date:
+        tallies["date"].add(page.date, published_day(article))
+        tallies["htmldate"].add(page.date, htmldate_day(page.html_path, page.url))
+    if page.title:
+        tallies["title"].add(page.title, article.get("title") if article else None)
+    if page.author:
+        tallies["author"].add(page.author, article.get("byline") if article else None)
