@@ -1,6 +1,7 @@
 """One run at a time per output folder: an exclusive lock file with a heartbeat.
 
-The lock is ``OUT/_lock``, created with O_EXCL and holding who took it. The holder touches it every
+The lock is ``OUT/_lock``, created atomically (a hard link, which fails if the name exists) and holding
+who took it. The holder touches it every
 ``heartbeat`` seconds; a lock whose holder is a dead process on this host, or whose heartbeat is older
 than ``stale_after`` seconds, is stale and is taken over. Take-over renames the stale file away first,
 so two runs that find the same stale lock cannot both win. Local filesystems only: object stores have
@@ -9,7 +10,9 @@ no exclusive create.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import socket
 import threading
@@ -19,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 LOCK_NAME = "_lock"
+LOG = logging.getLogger("newsbeam")
 
 
 class LockHeld(RuntimeError):
@@ -53,6 +57,8 @@ class OutputLock:
     def __enter__(self) -> OutputLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         while not self._try_acquire():
+            if self._take_over_if_stale():
+                continue
             if not self.wait:
                 raise LockHeld(read_holder(self.path) or {})
             time.sleep(self.poll)
@@ -68,25 +74,39 @@ class OutputLock:
             self.path.unlink(missing_ok=True)
 
     def _try_acquire(self) -> bool:
+        """Link a fully written file to the lock name: the lock never exists without its holder."""
+        draft = self.path.with_name(f".{LOCK_NAME}.{self.holder.pid}.{self.holder.run_id}")
+        draft.write_text(json.dumps(asdict(self.holder)))
         try:
-            descriptor = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            os.link(draft, self.path)
         except FileExistsError:
-            self._take_over_if_stale()
             return False
-        with os.fdopen(descriptor, "w") as handle:
-            json.dump(asdict(self.holder), handle)
+        finally:
+            draft.unlink(missing_ok=True)
         return True
 
-    def _take_over_if_stale(self) -> None:
+    def _take_over_if_stale(self) -> bool:
+        """Move a stale lock out of the way; True when the lock name is free to try again."""
         holder = read_holder(self.path)
-        if holder is None or not self._is_stale(holder):
-            return
+        if holder is None:
+            return not self.path.exists()
+        if not self._is_stale(holder):
+            return False
+        stale = self.path.with_name(f"{LOCK_NAME}.stale-{time.time_ns()}")
         try:
-            os.rename(self.path, self.path.with_name(f"{LOCK_NAME}.stale-{time.time_ns()}"))
+            os.rename(self.path, stale)
         except FileNotFoundError:
-            return  # another run took it over first
-        for leftover in self.path.parent.glob(f"{LOCK_NAME}.stale-*"):
-            leftover.unlink(missing_ok=True)
+            return True  # another run moved it first; race for the name again
+        moved = read_holder(stale) or {}
+        if moved.get("run_id") != holder.get("run_id"):  # a new holder took the name meanwhile: give it back
+            with contextlib.suppress(FileExistsError):
+                os.link(stale, self.path)
+            stale.unlink(missing_ok=True)
+            return False
+        LOG.warning("took over the stale lock of run %s (pid %s on %s)", holder.get("run_id"), holder.get("pid"),
+                    holder.get("host"))
+        stale.unlink(missing_ok=True)
+        return True
 
     def _is_stale(self, holder: dict) -> bool:
         if holder.get("host") == socket.gethostname() and not _alive(holder.get("pid")):

@@ -174,7 +174,8 @@ def chart_svg(panel: Panel, result: Result) -> str:
     from matplotlib import rc_context  # imported here: it costs every other newsbeam command half a second
     from matplotlib.figure import Figure
 
-    with rc_context({"svg.fonttype": "none", "svg.hashsalt": panel.key, "font.size": 9}):
+    # text.parse_math off: a name with two "$" in it is a label, not a formula
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": panel.key, "font.size": 9, "text.parse_math": False}):
         if panel.kind == "stacked":
             categories, series = _stacks(panel, result)
             figure = Figure(figsize=(min(9.0, 2.5 + 0.5 * len(categories)), 3.6))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from pipeline.captures import ReadLimits, iter_captures, load_read_limits
@@ -24,7 +24,7 @@ def _pipeline() -> tuple[Enricher, ReadLimits]:
     return Enricher.from_config(cfg), load_read_limits(cfg["read_path"])
 
 
-@lru_cache(maxsize=None)
+@cache
 def html_article(path: Path, url: str | None) -> dict | None:
     """The article row the pipeline writes for the HTML capture in ``path`` fetched from ``url``.
 

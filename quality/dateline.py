@@ -54,7 +54,7 @@ def _tally_story(story: WireStory, article: dict | None, place: FieldTally, day:
     elif found_place:
         place.predicted += 1
     if story.gold_month_day:
-        day.add("%d-%d" % story.gold_month_day, _month_day(article))
+        day.add("{}-{}".format(*story.gold_month_day), _month_day(article))
 
 
 def _month_day(article: dict | None) -> str | None:

@@ -42,12 +42,13 @@ def render(result: TaskResult) -> str:
     columns: list[str] = []
     for score in result.scores:
         columns += [name for name in score.metrics if name not in columns]
-    header = f"{'system':<34}" + "".join(f"{name:>10}" for name in columns) + f"{'items':>8}  note"
+    labels = [score.system + (" (published)" if score.published else "") for score in result.scores]
+    width = max([34, *(len(label) + 2 for label in labels)])
+    header = f"{'system':<{width}}" + "".join(f"{name:>10}" for name in columns) + f"{'items':>8}  note"
     lines = [f"== {result.task}: {result.metric} ({result.corpus})", header, "-" * len(header)]
-    for score in result.scores:
+    for score, label in zip(result.scores, labels, strict=True):
         values = "".join(f"{score.metrics[c]:>10.4f}" if c in score.metrics else f"{'':>10}" for c in columns)
-        label = score.system + (" (published)" if score.published else "")
-        lines.append(f"{label:<34}{values}{score.items:>8}  {score.note}")
+        lines.append(f"{label:<{width}}{values}{score.items:>8}  {score.note}")
     return "\n".join(lines)
 
 

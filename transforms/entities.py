@@ -13,6 +13,7 @@ import importlib.util
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 from transforms.gazetteer import Gazetteer
@@ -25,7 +26,7 @@ _SURNAME = "surname"
 # A word for recasing and name matching: letters, with inner hyphens, apostrophes or dots ("AL-AIN", "U.S").
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’.][^\W\d_]+)*\.?")
 # Where one name ends and another may begin inside a model span: a line break or a spaced dash.
-_SPAN_BREAK = re.compile(r"\s*\n\s*|\s+[-–—]+\s+")
+_SPAN_BREAK = re.compile(r"\s*\n\s*|\s+(?:[-–—/()]+|vs?\.?)\s+|\s+[()]|[()]\s+")
 # Leading and trailing pieces that are never part of a name: articles, numbers, punctuation, possessives.
 _HEAD_JUNK = re.compile(r"^(?:(?:the|The|THE)\s+|[^\w\s]+\s*|\d[\d.,:/-]*\s+)+")
 _TAIL_JUNK = re.compile(r"(?:\s+[\d.,:/-]+|['’]s?|\s+|[,;:\"“”‘’()\[\]-])+$")
@@ -63,8 +64,6 @@ class ContextRules:
     shouting_min_letters: int = 6
     shouting_ratio: float = 0.9
     min_city_population: int = 100_000
-    relabel_cities: bool = True
-    surnames: bool = True
     tables: bool = True
 
 
@@ -149,7 +148,7 @@ def _recase_line(line: str, forms: dict[str, str], rules: ContextRules, places: 
     while position < len(words):
         for size in (3, 2, 1):  # the longest run of words that the story or the gazetteer spells
             run = words[position : position + size]
-            if len(run) < size or any(line[a.end() : b.start()] != " " for a, b in zip(run, run[1:])):
+            if len(run) < size or any(line[a.end() : b.start()] != " " for a, b in pairwise(run)):
                 continue
             original = line[run[0].start() : run[-1].end()]
             form = forms.get(original.casefold()) or _place_spelling(original, rules, places)
@@ -174,13 +173,13 @@ def _place_spelling(name: str, rules: ContextRules, places: Gazetteer | None) ->
     return places.spelling(name) if match and match.kind != "alternate name" else None
 
 
-def _is_place(name: str, rules: ContextRules, places: Gazetteer, cities: bool = True) -> bool:
+def _is_place(name: str, rules: ContextRules, places: Gazetteer) -> bool:
     """A country, a newsroom alias, or a city big enough that the name usually means the place."""
     match = places.lookup_place(name)
     if match is None:
         return False
     return match.kind in ("alias", "country") or (
-        cities and match.kind == "city" and match.population >= rules.min_city_population
+        match.kind == "city" and match.population >= rules.min_city_population
     )
 
 
@@ -218,10 +217,10 @@ def resolve_mentions(
     ]
     pieces = [(a, b, label) for a, b, label in pieces if any(ch.isupper() for ch in text[a:b])]
     if rules.places and places is not None:
-        pieces = [(a, b, _PLACE if _is_place(text[a:b], rules, places, cities=rules.relabel_cities) else label)
+        pieces = [(a, b, _PLACE if _is_place(text[a:b], rules, places) else label)
                   for a, b, label in pieces]
     if rules.propagate:
-        pieces = _propagate(text, pieces, rules.surnames)
+        pieces = _propagate(text, pieces)
     if rules.places and places is not None:
         pieces += _unlabelled_places(text, pieces, rules, places)
     if rules.tables:
@@ -229,7 +228,7 @@ def resolve_mentions(
     return [Mention(a, b, text[a:b], label) for a, b, label in sorted(pieces)]
 
 
-def _propagate(text: str, pieces: list[tuple[int, int, str]], surnames: bool) -> list[tuple[int, int, str]]:
+def _propagate(text: str, pieces: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """One label per name (the majority), a lone surname of a named person a person, and every other
     capitalised occurrence of a labelled name labelled too."""
     votes: dict[str, Counter] = defaultdict(Counter)
@@ -238,10 +237,9 @@ def _propagate(text: str, pieces: list[tuple[int, int, str]], surnames: bool) ->
     for a, b, label in pieces:
         words = text[a:b].split()
         if label == _PERSON and len(words) > 1 and words[-1][:1].isupper() and len(words[-1]) > 1:
-            votes[words[-1]][_SURNAME if surnames else _PERSON] += 1
+            votes[words[-1]][_SURNAME] += 1
     label_of = {name: counter.most_common(1)[0][0] for name, counter in votes.items()}
-    if surnames:
-        label_of |= {name: _PERSON for name, counter in votes.items() if counter[_SURNAME]}
+    label_of |= {name: _PERSON for name, counter in votes.items() if counter[_SURNAME]}
     resolved = [(a, b, label_of[text[a:b]]) for a, b, _ in pieces]
     lowered = {match.group() for match in _WORD.finditer(text) if match.group().islower()}
     names = [name for name in label_of if name[:1].isupper() and name.lower() not in lowered]
@@ -256,8 +254,20 @@ def _propagate(text: str, pieces: list[tuple[int, int, str]], surnames: bool) ->
     return resolved
 
 
-_TABLE_LINE = re.compile(r"^(?:[A-Z][\w'’.&-]*|v|vs|[\d.,:/()+-]+|\s)+$")
-_NUMBER = re.compile(r"\d")
+# A results or standings row: capitalised names, scores and figures, at most a "v" between them.
+_TABLE_FIGURE = re.compile(r"[\d.,:/()+-]*\d[\d.,:/()+-]*")
+_TABLE_WORD = re.compile(r"[A-Z][\w'’.&-]*|vs?\.?")
+
+
+def is_table_row(line: str) -> bool:
+    """True for a line like "Arsenal 2 Derby 1" or "Swindon 22 9 2 11 32 28 29" (two figures or more)."""
+    figures = 0
+    for token in line.split():
+        if _TABLE_FIGURE.fullmatch(token):
+            figures += 1
+        elif not _TABLE_WORD.fullmatch(token):
+            return False
+    return figures >= 2
 
 
 def _table_names(
@@ -270,17 +280,17 @@ def _table_names(
     taken = _taken(pieces, len(text))
     offset = 0
     for line in text.split("\n"):
-        if _NUMBER.search(line) and _TABLE_LINE.match(line):
+        if is_table_row(line):
             for match in _CAPITALISED_RUN.finditer(line):
                 a, b = offset + match.start(), offset + match.end()
                 index = by_start.get(a)
+                country = places is not None and places.is_country(match.group())
+                competitor = _PLACE if country else "ORG"
                 if index is not None and pieces[index][1] == b:
-                    label = pieces[index][2]
-                    if label not in (_PERSON, _PLACE):
-                        out[index] = (a, b, "ORG")
+                    if pieces[index][2] != _PERSON:
+                        out[index] = (a, b, competitor)
                 elif not any(taken[a:b]):
-                    country = places is not None and places.is_country(match.group())
-                    out.append((a, b, _PLACE if country else "ORG"))
+                    out.append((a, b, competitor))
         offset += len(line) + 1
     return out
 
