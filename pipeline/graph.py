@@ -124,7 +124,7 @@ class BuildArticles(beam.PTransform):
         rows = (
             resolved.rows
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=entities["batch_size"])
-            | "AddEntities" >> beam.ParDo(AddEntities(entities))
+            | "AddEntities" >> beam.ParDo(AddEntities(spec.cfg))
         )
         return {"rows": rows, "rejected": cleaned[REJECTED], "outcomes": resolved[OUTCOMES], "drops": drops}
 

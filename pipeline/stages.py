@@ -151,16 +151,15 @@ class CleanAndEnrich(beam.DoFn):
 class AddEntities(beam.DoFn):
     """Named entities for a batch of articles, one ``nlp.pipe`` call per language in the batch."""
 
-    def __init__(self, entity_cfg: dict):
-        self.entity_cfg = entity_cfg
+    def __init__(self, cfg: dict):
+        self.cfg = cfg  # the run config: its ``entities`` block and the gazetteer the context rules use
         self.recognizer = None
 
     def setup(self):
-        if self.entity_cfg["enabled"]:
+        if self.cfg["entities"]["enabled"]:
             from transforms.entities import EntityRecognizer
 
-            cfg = self.entity_cfg
-            self.recognizer = EntityRecognizer(cfg["models"], cfg["labels"], cfg["batch_size"], cfg["max_chars"])
+            self.recognizer = EntityRecognizer.from_config(self.cfg)
 
     def process(self, batch: list[dict]):
         by_language: dict[str, list[dict]] = defaultdict(list)

@@ -63,7 +63,7 @@ class ContextRules:
     places: bool = True
     shouting_min_letters: int = 6
     shouting_ratio: float = 0.9
-    min_city_population: int = 100_000
+    min_city_population: int = 300_000
     tables: bool = True
 
 

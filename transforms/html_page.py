@@ -26,7 +26,6 @@ _SECTION_META = ("article:section", "og:article:section", "section", "parsely-se
 @dataclass(frozen=True)
 class ExtractionSettings:
     favor_precision: bool = False
-    favor_recall: bool = False
     include_tables: bool = False
 
 
@@ -57,7 +56,7 @@ def extract_html(page: str, url: str | None, settings: ExtractionSettings) -> Ht
         (meta[k] for k in _SECTION_META if meta.get(k)), None)
     document = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_tables=settings.include_tables,
-        favor_precision=settings.favor_precision, favor_recall=settings.favor_recall, output_format="python",
+        favor_precision=settings.favor_precision, output_format="python",
     )
     if document is None:
         return result
