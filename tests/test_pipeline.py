@@ -180,6 +180,17 @@ def test_every_capture_is_accounted_for(mixed):
     assert sum(summary["partitions"].values()) == 5
 
 
+def test_every_capture_is_accounted_for_per_input_file(mixed):
+    ledger = duckdb.sql(f"select path, captures, articles, duplicates, rejected, skipped "
+                        f"from read_parquet('{mixed}/_ledger/*.parquet')").fetchall()
+    assert len(ledger) == 8
+    for path, captures, articles, duplicates, rejected_here, skipped in ledger:
+        assert captures == articles + duplicates + rejected_here + skipped, path
+    by_name = {path.rsplit("/", 1)[-1]: row for path, *row in ledger}
+    assert by_name["feed.jsonl"] == [3, 1, 1, 1, 0]
+    assert by_name["crawl.warc.gz"] == [2, 1, 0, 1, 0]
+
+
 def test_output_is_typed_for_duckdb(mixed):
     relation = articles(mixed)
     described = {name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)}
