@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -37,6 +39,7 @@ URL = re.compile(rb"https?://[^\s\"'<>()\\]+")
 class Timing:
     workers: int
     wall_seconds: float
+    cpu_seconds: float  # user + system of the command and its worker processes
     captures: int
     articles: int
 
@@ -81,14 +84,20 @@ def run_newsbeam(captures: Path, output: Path, workers: int, extra: list[str]) -
     """One ``newsbeam run`` in a fresh interpreter (start-up included, as a user sees it)."""
     command = [sys.executable, "-m", "pipeline.cli", "run", "--input", str(captures), "--output", str(output),
                "--workers", str(workers), "--quiet", *extra]
-    clock = time.monotonic()
+    clock, cpu = time.monotonic(), _children_cpu_seconds()
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)  # SDK workers log at INFO
-    wall = time.monotonic() - clock
+    wall, cpu = time.monotonic() - clock, _children_cpu_seconds() - cpu
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} exited with {done.returncode}:\n{done.stderr[-4000:]}")
     [summary_path] = (output / "_runs").glob("*.json")
     summary = json.loads(summary_path.read_text())
-    return Timing(workers, wall, summary["captures_read"], summary["articles_written"])
+    return Timing(workers, wall, cpu, summary["captures_read"], summary["articles_written"])
+
+
+def _children_cpu_seconds() -> float:
+    """CPU time of finished child processes, including the SDK workers they waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,16 +114,19 @@ def main(argv: list[str] | None = None) -> int:
     build_input(templates, args.captures, workdir / "captures")
     build_input(templates, 1, workdir / "one")
     print(f"input: {args.captures} captures from {len(templates)} templates in {workdir}")
+    # Other work on the machine takes cores from the workers; CPU seconds show what the job itself used.
+    print(f"{os.cpu_count()} cores, load average before the runs {os.getloadavg()[0]:.2f}")
 
     startup = {w: run_newsbeam(workdir / "one", workdir / f"out-one-{w}", w, extra) for w in args.workers}
     timings = [run_newsbeam(workdir / "captures", workdir / f"out-{w}", w, extra) for w in args.workers]
 
-    print(f"{'workers':>7} {'start-up s':>10} {'wall s':>8} {'articles':>8} {'articles/s':>10} {'net articles/s':>14}")
+    print(f"{'workers':>7} {'start-up s':>10} {'wall s':>8} {'cpu s':>8} {'articles':>8} {'articles/s':>10} "
+          f"{'net articles/s':>14}")
     net = {}
     for t in timings:
         net[t.workers] = t.articles / max(t.wall_seconds - startup[t.workers].wall_seconds, 1e-9)
-        print(f"{t.workers:>7} {startup[t.workers].wall_seconds:>10.1f} {t.wall_seconds:>8.1f} {t.articles:>8} "
-              f"{t.articles_per_second:>10.2f} {net[t.workers]:>14.2f}")
+        print(f"{t.workers:>7} {startup[t.workers].wall_seconds:>10.1f} {t.wall_seconds:>8.1f} {t.cpu_seconds:>8.1f} "
+              f"{t.articles:>8} {t.articles_per_second:>10.2f} {net[t.workers]:>14.2f}")
     base = timings[0]
     for t in timings[1:]:
         print(f"ratio {t.workers} vs {base.workers} workers: {t.articles_per_second / base.articles_per_second:.2f}x "

@@ -72,6 +72,7 @@ def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     """Run the batch job under the output's lock and report it; the exit code says how it went."""
     from pipeline.lock import LockHeld, OutputLock
     from pipeline.summary import RunSummary, save
+    from pipeline.views import write_views
 
     try:
         cfg = load_run_config(args.config)
@@ -97,6 +98,7 @@ def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     summary.seconds = round(time.monotonic() - clock, 3)
     summary.exit_code = code
     saved = save(summary)
+    write_views(output)
     if not args.quiet:
         from pipeline.summary import render
 
@@ -105,13 +107,25 @@ def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     return code
 
 
-def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary) -> int:
-    """Plan the inputs against the ledger, run the pipeline if there is work, fill in the summary."""
+def execute(spec, options) -> dict[str, int]:
+    """Run the batch graph for ``spec`` to completion; return its newsbeam counters."""
     import apache_beam as beam
 
-    from pipeline.graph import RunSpec, build_pipeline
+    from pipeline.graph import build_pipeline
+    from pipeline.summary import counters
+
+    pipeline = beam.Pipeline(options=options)
+    build_pipeline(pipeline, spec)
+    result = pipeline.run()
+    result.wait_until_finish()
+    return counters(result)
+
+
+def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary) -> int:
+    """Plan the inputs against the ledger, run the pipeline if there is work, fill in the summary."""
+    from pipeline.graph import RunSpec
     from pipeline.ledger import list_inputs, load_ledger, plan_inputs
-    from pipeline.summary import counters, fill_from_counters
+    from pipeline.summary import fill_from_counters
 
     files = list_inputs(summary.inputs)
     plan = plan_inputs(files, load_ledger(summary.output), args.reprocess)
@@ -127,11 +141,7 @@ def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summa
         return EXIT_NOTHING_TO_DO
     spec = RunSpec(plan.to_read, summary.output, cfg, summary.run_id, summary.pipeline_version,
                    reprocess=args.reprocess, since=args.since, until=args.until)
-    pipeline = beam.Pipeline(options=beam_options(args, beam_args))
-    build_pipeline(pipeline, spec)
-    result = pipeline.run()
-    result.wait_until_finish()
-    fill_from_counters(summary, counters(result))
+    fill_from_counters(summary, execute(spec, beam_options(args, beam_args)))
     summary.status = "succeeded"
     if summary.captures_read == 0:
         summary.message = "no capture could be read from the input"

@@ -17,7 +17,7 @@ import re
 import unicodedata
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -866,6 +866,22 @@ def _iter_lines(stream: io.BufferedReader, max_bytes: int) -> Iterator[bytes | N
             yield None
         else:
             yield line
+
+
+def capture_from_record(
+    record: bytes, source_uri: str, limits: ReadLimits, received_at: datetime | None = None
+) -> Capture | Rejection:
+    """One JSONL-shaped capture record that arrived on its own (a Pub/Sub message), read like a JSONL line.
+
+    Without a ``fetched_at`` of its own, the record was captured when it was received (``message_time``).
+    """
+    if len(record) > limits.max_capture_bytes:
+        return Rejection(source_uri, "too_large", f"The record is over max_capture_bytes ({limits.max_capture_bytes}).")
+    source = _Source(source_uri, limits, received_at, None)
+    capture = _jsonl_record(record.removeprefix(codecs.BOM_UTF8), source_uri, source)
+    if isinstance(capture, Capture) and capture.captured_at_source == "file_mtime":
+        return replace(capture, captured_at_source="message_time")
+    return capture
 
 
 def _jsonl_record(line: bytes, uri: str, source: _Source) -> Capture | Rejection:

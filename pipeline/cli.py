@@ -6,11 +6,11 @@ import argparse
 import logging
 import sys
 
-from pipeline import batch, evaluate, history, query, report
+from pipeline import batch, compact, evaluate, history, query, report, stream
 
 # Modules with a ``register(subparsers)`` function; each sets ``handler`` (and ``passes_beam_args``
 # when unknown options are Beam's) on its parser.
-COMMANDS = [batch, evaluate, history, query, report]
+COMMANDS = [batch, compact, evaluate, history, query, report, stream]
 
 
 def build_parser() -> argparse.ArgumentParser:

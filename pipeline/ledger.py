@@ -58,17 +58,34 @@ def list_inputs(patterns: list[str]) -> list[InputFile]:
     return sorted(found.values(), key=lambda item: item.path)
 
 
-def load_ledger(output: str) -> dict[str, LedgerEntry]:
-    """The latest ledger entry of every committed file under ``output``."""
-    entries: dict[str, tuple[str, LedgerEntry]] = {}
-    for path in matching_files(join(output, LEDGER_GLOB)):
-        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+class LedgerCache:
+    """An output's ledger kept in memory and topped up with the ledger files written since (streaming)."""
+
+    def __init__(self, output: str):
+        self.output = output
+        self._read: set[str] = set()
+        self._entries: dict[str, tuple[str, LedgerEntry]] = {}
+
+    def refresh(self) -> dict[str, LedgerEntry]:
+        """The latest entry of every committed file, after reading ledger files not read before."""
+        for path in matching_files(join(self.output, LEDGER_GLOB)):
+            if path not in self._read:
+                self._merge(path)
+                self._read.add(path)
+        return {path: entry for path, (_, entry) in self._entries.items()}
+
+    def _merge(self, ledger_file: str) -> None:
+        with FileSystems.open(ledger_file, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
             table = pq.read_table(handle, columns=["path", "size", "mtime", "sha256", "committed_at"])
         for row in table.to_pylist():
             stamp = row["committed_at"].isoformat()
-            if row["path"] not in entries or entries[row["path"]][0] <= stamp:
-                entries[row["path"]] = (stamp, LedgerEntry(row["size"], row["mtime"], row["sha256"]))
-    return {path: entry for path, (_, entry) in entries.items()}
+            if row["path"] not in self._entries or self._entries[row["path"]][0] <= stamp:
+                self._entries[row["path"]] = (stamp, LedgerEntry(row["size"], row["mtime"], row["sha256"]))
+
+
+def load_ledger(output: str) -> dict[str, LedgerEntry]:
+    """The latest ledger entry of every committed file under ``output``."""
+    return LedgerCache(output).refresh()
 
 
 def file_sha256(path: str) -> str:

@@ -202,7 +202,7 @@ def test_output_is_typed_for_duckdb(mixed):
 
 
 def test_no_in_progress_files_are_left_behind(mixed):
-    leftovers = [p for p in mixed.rglob("*") if p.is_file() and p.suffix not in {".parquet", ".json"}]
+    leftovers = [p for p in mixed.rglob("*") if p.is_file() and p.suffix not in {".parquet", ".json", ".sql"}]
     assert leftovers == []
     data_files = [*mixed.glob("date=*/section=*/*.parquet"), *mixed.glob("_rejected/*.parquet")]
     assert data_files and all(p.name.startswith("part-") for p in data_files)

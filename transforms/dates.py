@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from dateutil import parser as dateutil_parser
 
+_DOTTED_DATE = re.compile(r"(?<!\d)\d{1,2}\.\d{1,2}\.\d{2,4}(?!\d)")
 _URL_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?!\d)")
 
 
@@ -21,22 +22,26 @@ class DateSettings:
 
 
 def parse_datetime(value: object) -> datetime | None:
-    """A timezone-aware UTC datetime from an ISO/RFC/free-form date string or a datetime; else None.
+    """A timezone-aware datetime from an ISO/RFC/free-form date string or a datetime; else None.
 
-    Naive values are taken as UTC: a capture that gives no zone says nothing better.
+    The offset the source wrote is kept (the instant is the same as in UTC): the publication day is
+    the day in the publisher's zone, not the UTC day, which differs for evening stories. Naive values
+    are taken as UTC: a capture that gives no zone says nothing better. Dotted numeric dates
+    (``10.12.2022``) are day-first, as everywhere that writes them.
     """
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str) and value.strip() and len(value) <= 100:
         try:
-            parsed = dateutil_parser.parse(value.strip(), default=datetime(1, 1, 1))
+            parsed = dateutil_parser.parse(value.strip(), default=datetime(1, 1, 1),
+                                           dayfirst=bool(_DOTTED_DATE.search(value)))
         except (ValueError, OverflowError):
             return None
     else:
         return None
     if parsed.year < 2:
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
 def date_from_url(url: str | None) -> datetime | None:

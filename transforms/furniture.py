@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 _INVISIBLE = re.compile(r"[\u00a0\u200b\u200c\u200d\u2060\ufeff\s]+")
 _TRAILING_MARKS = " :.»›→|•·-–—"
+_LEADING_MARKS = " -–—•·*►▶→»›"  # list bullets: "- Print article" is the same furniture as "Print article"
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def classify_line(line: str, rules: list[FurnitureRule]) -> Verdict | None:
     Line and tail rules must match the whole (normalised) line. A prefix rule matches a label at the
     start of the line; whatever follows it is returned as ``remainder`` for the caller to judge.
     """
-    text = normalise_line(line)
+    text = normalise_line(line).lstrip(_LEADING_MARKS)
     if not text:
         return None
     for rule in rules:

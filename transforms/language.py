@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
 
 from langdetect import DetectorFactory, LangDetectException, detect_langs
 
@@ -13,9 +15,12 @@ _TO_ISO639_1 = {"zh-cn": "zh", "zh-tw": "zh"}
 
 @dataclass(frozen=True)
 class LanguageSettings:
-    """``min_letters``: below it the text is ``und``; ``max_chars``: how much of a long text is read."""
+    """``min_letters``: below it the text is ``und``, unless its script has its own threshold in
+    ``min_letters_by_script`` (a script only one language writes needs a letter, Latin needs a sentence);
+    ``max_chars``: how much of a long text is read."""
 
     min_letters: int = 40
+    min_letters_by_script: dict[str, int] = field(default_factory=dict)
     max_chars: int = 10000
     seed: int = 0
 
@@ -25,10 +30,24 @@ def seed_detector(seed: int) -> None:
     DetectorFactory.seed = seed
 
 
+def script_of(text: str) -> str | None:
+    """The script most of the letters are in, as Unicode names it ("LATIN", "CYRILLIC", "CJK", ...)."""
+    scripts = Counter(unicodedata.name(ch, "?").split()[0] for ch in text if ch.isalpha())
+    return scripts.most_common(1)[0][0] if scripts else None
+
+
+def too_short(text: str, settings: LanguageSettings) -> bool:
+    """True when ``text`` has fewer letters than langdetect needs to be right in its script."""
+    letters = sum(ch.isalpha() for ch in text)
+    if letters >= max(settings.min_letters, *settings.min_letters_by_script.values(), 0):
+        return False
+    return letters < settings.min_letters_by_script.get(script_of(text), settings.min_letters)
+
+
 def detect_language(text: str, settings: LanguageSettings) -> tuple[str, float]:
     """``(iso639_1, probability)`` of the most likely language; ``("und", 0.0)`` if it cannot tell."""
     sample = text[: settings.max_chars]
-    if sum(ch.isalpha() for ch in sample) < settings.min_letters:
+    if too_short(sample, settings):
         return UNDETERMINED, 0.0
     try:
         best = detect_langs(sample)[0]

@@ -1,0 +1,395 @@
+"""The unbounded form of the graph, for engines that run it (Flink, Dataflow), selected by a ``stream:`` block.
+
+    file watch | Pub/Sub --> ReadCaptures | CleanAndEnrich | FirstSeen(article_id) | fixed windows
+        | AddEntities | per window pane: WritePartition into date=/section=
+    rejections ---> FirstSeen(rejection_id) | fixed windows | per window pane: WritePartition into _rejected/
+
+Event time is arrival time (the watch's poll time, Pub/Sub's publish time), so a window is a commit batch;
+an article still lands in the partition of its own date. De-duplication runs before windowing, in the
+global window, because Beam scopes state to key *and* window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+
+import apache_beam as beam
+from apache_beam.coders import TimestampCoder
+from apache_beam.io import fileio
+from apache_beam.transforms.combiners import ToSet
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.transforms.trigger import AccumulationMode, AfterCount, AfterWatermark
+from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
+from apache_beam.transforms.window import FixedWindows
+from apache_beam.utils.timestamp import Duration, Timestamp
+
+from pipeline.captures import capture_from_record, is_capture_path, load_read_limits
+from pipeline.config import ConfigError
+from pipeline.graph import Committed
+from pipeline.ledger import InputFile, list_inputs
+from pipeline.schema import ARTICLE_GLOB, REJECTED_GLOB
+from pipeline.stages import (
+    FILES,
+    OUTCOMES,
+    REJECTED,
+    AddEntities,
+    CleanAndEnrich,
+    ReadCaptures,
+    WritePartition,
+    count,
+    rejection_row,
+)
+from transforms.records import Capture, Rejection
+
+SOURCES = ("watch", "pubsub")
+MESSAGES = ("path", "record")
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """The ``stream:`` block of a run config; ``configs/stream-flink.yaml`` says what each key means."""
+
+    source: str
+    window_seconds: float
+    allowed_lateness_seconds: float
+    dedup_ttl_hours: float
+    skip_committed: bool = True
+    watch: str | None = None
+    poll_seconds: float | None = None
+    reread_changed_files: bool = True
+    subscription: str | None = None
+    topic: str | None = None
+    message: str = "path"
+    runner_flags: tuple[str, ...] = ()
+
+
+def stream_settings(cfg: dict) -> StreamSettings:
+    """The run config's ``stream:`` block, checked; a ``ConfigError`` says what is wrong."""
+    block = cfg.get("stream")
+    if not isinstance(block, dict):
+        raise ConfigError("the run config has no `stream:` block (see configs/stream-flink.yaml)")
+    known = {item.name for item in fields(StreamSettings)}
+    if unknown := sorted(set(block) - known):
+        raise ConfigError(f"stream: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    try:
+        settings = StreamSettings(**{**block, "runner_flags": tuple(block.get("runner_flags") or ())})
+    except TypeError as error:
+        raise ConfigError(f"stream: {error}") from error
+    if problem := _problem(settings):
+        raise ConfigError(f"stream: {problem}")
+    return settings
+
+
+def _problem(s: StreamSettings) -> str | None:
+    if s.source not in SOURCES:
+        return f"source must be one of {', '.join(SOURCES)}, not {s.source!r}"
+    if not (s.window_seconds > 0 and s.allowed_lateness_seconds >= 0 and s.dedup_ttl_hours > 0):
+        return "window_seconds and dedup_ttl_hours must be positive, allowed_lateness_seconds not negative"
+    if s.source == "watch" and not (s.watch and s.poll_seconds and s.poll_seconds > 0):
+        return "source watch needs `watch` (a glob) and a positive `poll_seconds`"
+    if s.source == "pubsub" and bool(s.subscription) == bool(s.topic):
+        return "source pubsub needs exactly one of `subscription` and `topic`"
+    if s.source == "pubsub" and s.message not in MESSAGES:
+        return f"message must be one of {', '.join(MESSAGES)}, not {s.message!r}"
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Sources: each ends in captures (main) and rejections
+
+
+class WatchFiles(beam.PTransform):
+    """Capture files matching the ``watch`` glob as they appear, each once per (path, mtime).
+
+    Beam's ``MatchContinuously`` de-duplicates by itself (its ``Watch`` keeps a hash of every key it
+    emitted, in checkpointed state); with ``match_updated_files`` the key is path and mtime, so a
+    rewritten or appended file is read again. A second stateful step keyed by path would only repeat it.
+    """
+
+    def __init__(self, settings: StreamSettings):
+        super().__init__()
+        self.settings = settings
+
+    def expand(self, pbegin):
+        s = self.settings
+        return (
+            pbegin
+            | "Match" >> fileio.MatchContinuously(
+                s.watch, interval=s.poll_seconds, has_deduplication=True,
+                match_updated_files=s.reread_changed_files, start_timestamp=Timestamp.now())
+            | "CapturesOnly" >> beam.Filter(lambda found: is_capture_path(found.path))
+            | "AsInputFile" >> beam.Map(
+                lambda found: InputFile(found.path, found.size_in_bytes, float(found.last_updated_in_seconds or 0.0)))
+        )
+
+
+class CapturesFromFiles(beam.PTransform):
+    """Input files to captures (main) and ``rejected``, with ``ReadCaptures`` as in the batch job."""
+
+    def __init__(self, read_config_path: str):
+        super().__init__()
+        self.read_config_path = read_config_path
+
+    def expand(self, files):
+        read = (files
+                | "SpreadFiles" >> beam.Reshuffle()
+                | "Read" >> beam.ParDo(ReadCaptures(self.read_config_path)).with_outputs(
+                    REJECTED, OUTCOMES, FILES, main="captures"))
+        return {"captures": read.captures, "rejected": read[REJECTED]}
+
+
+def read_pubsub(settings: StreamSettings) -> beam.PTransform:
+    """Message bodies from the subscription (or a topic's temporary subscription), stamped with publish time.
+
+    Imported here, not at the top: only Pub/Sub runs need Beam's GCP IO. Bodies only (no attributes), so
+    decoding needs no ``google-cloud-pubsub``; the engine reading the subscription does (Dataflow has it).
+    """
+    from apache_beam.io.gcp.pubsub import ReadFromPubSub
+
+    return ReadFromPubSub(topic=settings.topic, subscription=settings.subscription)
+
+
+def message_path(data: bytes) -> str | None:
+    """The capture file a message names: its body as a path or URI, or a Cloud Storage notification's object.
+
+    A notification with ``payload_format=JSON_API_V1`` carries the object resource (``bucket``, ``name``).
+    """
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return None
+    if text.startswith("{"):
+        try:
+            resource = json.loads(text)
+        except ValueError:
+            return None
+        bucket, name = (resource.get("bucket"), resource.get("name")) if isinstance(resource, dict) else (None, None)
+        return f"gs://{bucket}/{name}" if isinstance(bucket, str) and isinstance(name, str) else None
+    return text if text and "\n" not in text else None
+
+
+def message_uri(origin: str, data: bytes) -> str:
+    """A message's ``source_uri``: where it came from and its content hash (a redelivery has the same one)."""
+    return f"pubsub://{origin}#sha256={hashlib.sha256(data).hexdigest()[:16]}"
+
+
+class FilesFromMessages(beam.DoFn):
+    """A message naming a capture file to that file; other files are ignored, missing ones rejected."""
+
+    def __init__(self, origin: str):
+        self.origin = origin
+
+    def process(self, data: bytes):
+        count("messages_read")
+        path = message_path(data)
+        if path is None:
+            yield beam.pvalue.TaggedOutput(REJECTED, Rejection(
+                message_uri(self.origin, data), "malformed_message", "The message names no file.", stage="message"))
+        elif not is_capture_path(path):
+            count("messages_ignored")
+        elif found := list_inputs([path]):
+            yield found[0]
+        else:
+            yield beam.pvalue.TaggedOutput(REJECTED, Rejection(
+                path, "missing_file", "The message names a file that does not exist.", stage="message"))
+
+
+class CapturesFromRecords(beam.DoFn):
+    """A message carrying one JSONL-shaped capture record to that capture, read like a JSONL line."""
+
+    def __init__(self, origin: str, read_config_path: str):
+        self.origin = origin
+        self.read_config_path = read_config_path
+        self.limits = None
+
+    def setup(self):
+        self.limits = load_read_limits(self.read_config_path)
+
+    def process(self, data: bytes, timestamp=beam.DoFn.TimestampParam):
+        count("messages_read")
+        received_at = datetime.fromtimestamp(float(timestamp), tz=UTC)
+        capture = capture_from_record(data, message_uri(self.origin, data), self.limits, received_at)
+        yield capture if isinstance(capture, Capture) else beam.pvalue.TaggedOutput(REJECTED, capture)
+
+
+class CapturesFromMessages(beam.PTransform):
+    """Message bodies to captures (main) and ``rejected``: files they name, or records they carry."""
+
+    def __init__(self, message: str, origin: str, read_config_path: str):
+        super().__init__()
+        self.message, self.origin, self.read_config_path = message, origin, read_config_path
+
+    def expand(self, messages):
+        if self.message == "record":
+            parsed = messages | "Records" >> beam.ParDo(
+                CapturesFromRecords(self.origin, self.read_config_path)).with_outputs(REJECTED, main="captures")
+            return {"captures": parsed.captures, "rejected": parsed[REJECTED]}
+        named = messages | "Paths" >> beam.ParDo(FilesFromMessages(self.origin)).with_outputs(REJECTED, main="files")
+        read = named.files | "ReadFiles" >> CapturesFromFiles(self.read_config_path)
+        rejected = (named[REJECTED], read["rejected"]) | "Rejected" >> beam.Flatten()
+        return {"captures": read["captures"], "rejected": rejected}
+
+
+# --------------------------------------------------------------------------------------------------
+# De-duplication, windows, writes
+
+
+# When a key is forgotten (its state), and the event-time timer that forgets it; Beam finds both through
+# the parameter defaults below, which ruff wants as module-level values.
+_EXPIRY = ReadModifyWriteStateSpec("expiry", TimestampCoder())
+_FORGET = TimerSpec("forget", TimeDomain.WATERMARK)
+_EXPIRY_STATE = beam.DoFn.StateParam(_EXPIRY)
+_FORGET_TIMER = beam.DoFn.TimerParam(_FORGET)
+
+
+class FirstSeen(beam.DoFn):
+    """Pass the first row of each key; count later rows of the key as duplicates until it is forgotten.
+
+    A key is forgotten ``ttl`` after it was last seen (an event-time timer clears it), so state holds only
+    the keys of the last ``ttl``. Keys already in the output when the job started (the ``committed`` side
+    input) are duplicates from the start, so a job restarted without its state writes nothing twice.
+    """
+
+    def __init__(self, what: str, ttl_seconds: float):
+        self.what = what
+        self.ttl = Duration(seconds=ttl_seconds)
+
+    def process(self, element, committed=frozenset(), timestamp=beam.DoFn.TimestampParam,
+                expiry=_EXPIRY_STATE, forget=_FORGET_TIMER):
+        key, row = element
+        seen_until, until = expiry.read(), timestamp + self.ttl
+        if seen_until is None or until > seen_until:
+            expiry.write(until)
+            forget.set(until)
+        if seen_until is not None:
+            count(f"{self.what}_duplicates_in_stream")
+        elif key in committed:
+            count(f"{self.what}_already_committed")
+        else:
+            yield row
+
+    @on_timer(_FORGET)
+    def forget_key(self, expiry=_EXPIRY_STATE):
+        expiry.clear()
+
+
+class Deduplicate(beam.PTransform):
+    """Rows keyed by their id to the first row of each id (see ``FirstSeen``)."""
+
+    def __init__(self, what: str, ttl_seconds: float, output: str | None = None, glob: str = "", column: str = ""):
+        super().__init__()
+        self.what, self.ttl_seconds = what, ttl_seconds
+        self.output, self.glob, self.column = output, glob, column
+
+    def expand(self, keyed):
+        side_inputs = {}
+        if self.output is not None:
+            committed = (keyed.pipeline
+                         | "Committed" >> Committed(self.output, self.glob, self.column)
+                         | "Keys" >> beam.Map(lambda row: row[0])
+                         | "AsSet" >> ToSet())
+            side_inputs["committed"] = beam.pvalue.AsSingleton(committed)
+        return keyed | "FirstSeen" >> beam.ParDo(FirstSeen(self.what, self.ttl_seconds), **side_inputs)
+
+
+def arrival_windows(settings: StreamSettings) -> beam.WindowInto:
+    """Fixed windows of arrival time: one pane when the watermark passes, one more per late element.
+
+    A late element (its window already fired, yet within ``allowed_lateness_seconds``) is written in a
+    pane of its own; a later one is dropped by the engine, as Beam does. With arrival-time timestamps an
+    element is late only when the source misjudged its watermark.
+    """
+    return beam.WindowInto(
+        FixedWindows(settings.window_seconds),
+        trigger=AfterWatermark(late=AfterCount(1)),
+        accumulation_mode=AccumulationMode.DISCARDING,
+        allowed_lateness=Duration(seconds=settings.allowed_lateness_seconds))
+
+
+class WritePanes(beam.PTransform):
+    """Keyed rows of a window pane into atomic Parquet files, one group per key (a partition or ``_rejected``)."""
+
+    def __init__(self, output: str, run_id: str, out_cfg: dict, rejected: bool = False):
+        super().__init__()
+        self.output, self.run_id, self.out_cfg, self.rejected = output, run_id, out_cfg, rejected
+
+    def expand(self, keyed):
+        writer = WritePartition(self.output, self.run_id, self.out_cfg["max_rows_per_file"],
+                                self.out_cfg["compression"], rejected=self.rejected)
+        return (keyed
+                | "Group" >> beam.GroupByKey()
+                | "Write" >> beam.ParDo(writer).with_outputs(OUTCOMES, main="paths")).paths
+
+
+class RejectionRows(beam.DoFn):
+    """A rejection to its dead-letter row keyed by ``rejection_id``, counted by reason."""
+
+    def __init__(self, run_id: str, version: str):
+        self.run_id, self.version = run_id, version
+
+    def process(self, rejection: Rejection):
+        count("rejected")
+        count(f"rejected.{rejection.reason}")
+        row = rejection_row(rejection, self.run_id, self.version)
+        yield row["rejection_id"], row
+
+
+class WriteStream(beam.PTransform):
+    """Captures and rejections (from any source) to articles and dead letters written per window.
+
+    Returns the committed file paths, ``articles`` and ``rejected``, in the windows that wrote them.
+    """
+
+    def __init__(self, cfg: dict, settings: StreamSettings, output: str, run_id: str, version: str):
+        super().__init__()
+        self.cfg, self.settings = cfg, settings
+        self.output, self.run_id, self.version = output, run_id, version
+
+    def expand(self, read):
+        cfg, s, out_cfg = self.cfg, self.settings, self.cfg["output"]
+        ttl = s.dedup_ttl_hours * 3600
+        committed_in = self.output if s.skip_committed else None
+        cleaned = read["captures"] | "CleanAndEnrich" >> beam.ParDo(
+            CleanAndEnrich(cfg, self.run_id, self.version)).with_outputs(REJECTED, main="articles")
+        articles = (
+            cleaned.articles
+            | "ById" >> beam.Map(lambda article: (article["article_id"], article))
+            | "Deduplicate" >> Deduplicate("articles", ttl, committed_in, ARTICLE_GLOB, "article_id")
+            | "Window" >> arrival_windows(s)
+            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=cfg["entities"]["batch_size"])
+            | "AddEntities" >> beam.ParDo(AddEntities(cfg))
+            | "ByPartition" >> beam.Map(lambda article: ((article["date"].isoformat(), article["section"]), article))
+            | "WritePartitions" >> WritePanes(self.output, self.run_id, out_cfg)
+        )
+        rejected = (
+            (read["rejected"], cleaned[REJECTED])
+            | "AllRejections" >> beam.Flatten()
+            | "RejectionRows" >> beam.ParDo(RejectionRows(self.run_id, self.version))
+            | "DeduplicateRejections" >> Deduplicate("rejections", ttl, committed_in, REJECTED_GLOB, "rejection_id")
+            | "WindowRejections" >> arrival_windows(s)
+            | "OneGroup" >> beam.Map(lambda row: (None, row))
+            | "WriteRejected" >> WritePanes(self.output, self.run_id, out_cfg, rejected=True)
+        )
+        return {"articles": articles, "rejected": rejected}
+
+
+def build_streaming_pipeline(pipeline: beam.Pipeline, cfg: dict, output: str, run_id: str, version: str) -> dict:
+    """Wire the unbounded job of ``cfg["stream"]`` into ``pipeline``; returns ``WriteStream``'s paths.
+
+    ``pipeline`` must be built with the engine's options and ``streaming`` on (the stream configs set both).
+    """
+    settings = stream_settings(cfg)
+    read_path = cfg["read_path"]
+    if settings.source == "watch":
+        read = (pipeline
+                | "WatchFiles" >> WatchFiles(settings)
+                | "ReadFiles" >> CapturesFromFiles(read_path))
+    else:
+        read = (pipeline
+                | "ReadPubSub" >> read_pubsub(settings)
+                | "Messages" >> CapturesFromMessages(settings.message, settings.subscription or settings.topic,
+                                                     read_path))
+    return read | "WriteStream" >> WriteStream(cfg, settings, output, run_id, version)

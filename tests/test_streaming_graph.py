@@ -1,0 +1,255 @@
+"""The unbounded graph: windows, de-duplication and late data under TestStream, and how the engine graph is wired.
+
+TestStream runs on the BundleBasedDirectRunner (Beam's Python streaming runner), named explicitly: the
+bare DirectRunner may first try to download Prism.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import apache_beam as beam
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.runners.common import DoFnSignature
+from apache_beam.testing.test_stream import TestStream as EventStream
+from apache_beam.testing.util import assert_that, equal_to
+from apache_beam.transforms.window import TimestampedValue
+
+from pipeline.config import CONFIG_DIR, ConfigError, load_run_config
+from pipeline.ledger import InputFile
+from pipeline.streaming_graph import (
+    CapturesFromFiles,
+    CapturesFromMessages,
+    FirstSeen,
+    WriteStream,
+    build_streaming_pipeline,
+    message_path,
+    stream_settings,
+)
+
+RUN_ID = "20240601T000000Z-test"
+STORY = ("Harbour officials in {place} said on Monday that the new ferry terminal would open next spring, "
+         "after two years of delays.\n\nThe terminal will handle four ferries an hour at peak times, "
+         "the port authority said in a statement.")
+
+
+def stream_config(**stream) -> dict:
+    cfg = load_run_config()
+    cfg["entities"] = {**cfg["entities"], "enabled": False}  # NER is the batch tests' business; keep this quick
+    cfg["stream"] = {"source": "watch", "watch": "/inbox/**", "poll_seconds": 10, "window_seconds": 60,
+                     "allowed_lateness_seconds": 60, "dedup_ttl_hours": 0.05, **stream}  # TTL: 180 s
+    return cfg
+
+
+def capture_file(folder: Path, name: str, slug: str, section: str = "business", day: str = "2024-05-14") -> InputFile:
+    """A one-record JSONL capture of the story at ``https://port.example/<slug>`` (its ``article_id``)."""
+    path = folder / f"{name}.jsonl"
+    record = {"url": f"https://port.example/{section}/{slug}", "text": STORY.format(place=slug.title()),
+              "fetched_at": f"{day}T09:00:00Z", "published_at": f"{day}T08:00:00Z", "section": section}
+    path.write_text(json.dumps(record) + "\n")
+    return InputFile(str(path), path.stat().st_size, path.stat().st_mtime)
+
+
+def streaming_pipeline() -> beam.Pipeline:
+    return beam.Pipeline(runner="BundleBasedDirectRunner", options=PipelineOptions(streaming=True))
+
+
+class DescribePane(beam.DoFn):
+    """A written file as (window start, pane timing, slugs of its rows): what a window emitted."""
+
+    def process(self, path, window=beam.DoFn.WindowParam, pane=beam.DoFn.PaneInfoParam):
+        column = "url" if "section=" in path else "reason"
+        values = pq.read_table(path, columns=[column]).column(column).to_pylist()
+        yield int(window.start), pane.timing, tuple(sorted(value.rsplit("/", 1)[-1] for value in values))
+
+
+def counters(result) -> dict[str, int]:
+    found = result.metrics().query(MetricsFilter().with_namespace("newsbeam"))["counters"]
+    return {item.key.metric.name: item.committed for item in found}
+
+
+def run_files(events: EventStream, cfg: dict, output: Path, expected_panes: list) -> dict[str, int]:
+    """Run ``events`` (input files) through the streaming graph; check every pane it wrote; return counters."""
+    pipeline = streaming_pipeline()
+    written = (pipeline
+               | "Events" >> events
+               | "ReadFiles" >> CapturesFromFiles(cfg["read_path"])
+               | "WriteStream" >> WriteStream(cfg, stream_settings(cfg), str(output), RUN_ID, "test"))
+    panes = ((written["articles"], written["rejected"]) | beam.Flatten() | beam.ParDo(DescribePane()))
+    assert_that(panes, equal_to(expected_panes))
+    result = pipeline.run()
+    result.wait_until_finish()
+    return counters(result)
+
+
+ON_TIME, LATE = 1, 2  # PaneInfoTiming.ON_TIME, .LATE
+
+
+def test_each_window_writes_its_new_articles_and_repeats_are_counted_not_written(tmp_path):
+    inbox, output = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    first, second = capture_file(inbox, "a", "alpha"), capture_file(inbox, "b", "bravo", section="world")
+    again = capture_file(inbox, "a-again", "alpha")  # another capture of the same article
+    third, late = capture_file(inbox, "c", "charlie"), capture_file(inbox, "d", "delta", day="2024-05-10")
+    too_late = capture_file(inbox, "e", "echo")
+    events = (EventStream()
+              .advance_watermark_to(0)
+              .add_elements([TimestampedValue(first, 10), TimestampedValue(second, 20)])
+              .advance_watermark_to(60)                    # window [0, 60) fires
+              .add_elements([TimestampedValue(again, 70), TimestampedValue(third, 80)])
+              .advance_watermark_to(130)                   # window [60, 120) fires
+              .add_elements([TimestampedValue(late, 100)])  # late for [60, 120), within 60 s of lateness
+              .add_elements([TimestampedValue(too_late, 30)])  # [0, 60) is gone (60 s after its end)
+              .advance_watermark_to_infinity())
+    expected = [(0, ON_TIME, ("alpha",)), (0, ON_TIME, ("bravo",)),  # two partitions: business, world
+                (60, ON_TIME, ("charlie",)), (60, LATE, ("delta",))]
+    counted = run_files(events, stream_config(), output, expected)
+
+    assert counted["articles_duplicates_in_stream"] == 1
+    assert counted["articles_written"] == 4
+    found = duckdb.sql(f"select date::varchar, section, url from read_parquet('{output}/date=*/section=*/*.parquet',"
+                       " hive_partitioning=true) order by url").fetchall()
+    assert [(day, section, url.rsplit("/", 1)[-1]) for day, section, url in found] == [
+        ("2024-05-14", "business", "alpha"), ("2024-05-14", "world", "bravo"),
+        ("2024-05-14", "business", "charlie"), ("2024-05-10", "business", "delta")]
+    assert not list(output.rglob("*.inprogress"))
+
+
+def test_an_id_is_forgotten_ttl_after_it_was_last_seen(tmp_path):
+    captures = [capture_file(tmp_path, f"alpha-{n}", "alpha") for n in range(4)]
+    events = (EventStream()
+              .advance_watermark_to(0)
+              .add_elements([TimestampedValue(captures[0], 10)])   # kept until 190
+              .advance_watermark_to(100)
+              .add_elements([TimestampedValue(captures[1], 150)])  # a repeat: now kept until 330
+              .advance_watermark_to(200)
+              .add_elements([TimestampedValue(captures[2], 250)])  # past 190, still a repeat: kept until 430
+              .advance_watermark_to(440)                           # 430 passed: the id is forgotten
+              .add_elements([TimestampedValue(captures[3], 450)])
+              .advance_watermark_to_infinity())
+    expected = [(0, ON_TIME, ("alpha",)), (420, ON_TIME, ("alpha",))]
+    counted = run_files(events, stream_config(), tmp_path / "out", expected)
+    assert counted["articles_duplicates_in_stream"] == 2
+
+
+def test_a_restarted_job_counts_articles_and_rejections_already_in_the_output(tmp_path):
+    output = tmp_path / "out"
+    article = capture_file(tmp_path, "a", "alpha")
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("{not json\n")
+    files = [article, InputFile(str(broken), broken.stat().st_size, broken.stat().st_mtime)]
+
+    def events() -> EventStream:
+        return EventStream().advance_watermark_to(0).add_elements(
+            [TimestampedValue(item, 5) for item in files]).advance_watermark_to_infinity()
+
+    first = run_files(events(), stream_config(), output, [(0, ON_TIME, ("alpha",)), (0, ON_TIME, ("malformed_json",))])
+    assert (first["articles_written"], first["rejected_rows_written"]) == (1, 1)
+    restarted = run_files(events(), stream_config(), output, [])
+    assert (restarted["articles_already_committed"], restarted["rejections_already_committed"]) == (1, 1)
+    assert "articles_written" not in restarted
+
+
+def test_pubsub_messages_carry_a_capture_record_or_name_a_capture_file(tmp_path):
+    cfg, output = stream_config(source="pubsub", subscription="projects/p/subscriptions/s"), tmp_path / "out"
+    record = json.dumps({"url": "https://port.example/world/foxtrot", "text": STORY.format(place="Foxtrot"),
+                         "published_at": "2024-05-12"}).encode()
+    named = capture_file(tmp_path, "g", "golf")
+    pipeline = streaming_pipeline()
+    records = (pipeline
+               | "Records" >> EventStream().add_elements([TimestampedValue(record, 10), TimestampedValue(b"[1]", 20)])
+               | "FromRecords" >> CapturesFromMessages("record", "projects/p/subscriptions/s", cfg["read_path"]))
+    paths = (pipeline
+             | "Paths" >> EventStream().add_elements([named.path.encode(), str(tmp_path / "gone.html").encode(),
+                                                      str(tmp_path / "x.meta.json").encode()])
+             | "FromPaths" >> CapturesFromMessages("path", "projects/p/subscriptions/s", cfg["read_path"]))
+    read = {part: (records[part], paths[part]) | f"All{part}" >> beam.Flatten() for part in ("captures", "rejected")}
+    read | WriteStream(cfg, stream_settings(cfg), str(output), RUN_ID, "test")
+    result = pipeline.run()
+    result.wait_until_finish()
+
+    found = dict(duckdb.sql(f"select url, captured_at_source from read_parquet('{output}/date=*/section=*/*.parquet')"
+                            ).fetchall())
+    assert found == {"https://port.example/world/foxtrot": "message_time",
+                     "https://port.example/business/golf": "record"}
+    reasons = dict(duckdb.sql(f"select reason, source_uri from read_parquet('{output}/_rejected/*.parquet')").fetchall())
+    assert reasons.keys() == {"malformed_json", "missing_file"}
+    assert reasons["malformed_json"].startswith("pubsub://projects/p/subscriptions/s#sha256=")
+    assert counters(result)["messages_ignored"] == 1
+
+
+def test_message_paths_come_from_the_body_or_a_storage_notification():
+    assert message_path(b" gs://bucket/inbox/a.html\n") == "gs://bucket/inbox/a.html"
+    notification = {"kind": "storage#object", "bucket": "news", "name": "inbox/2024/a.warc.gz", "size": "10"}
+    assert message_path(json.dumps(notification).encode()) == "gs://news/inbox/2024/a.warc.gz"
+    assert message_path(b'{"bucket": "news"}') is None
+    assert message_path(b"\xff\xfe") is None
+    assert message_path(b"a\nb") is None
+
+
+def labels_and_inputs(pipeline: beam.Pipeline) -> dict[str, set[str]]:
+    """Every transform's full label, with the labels of the transforms producing its inputs."""
+    wiring: dict[str, set[str]] = {}
+
+    class Visitor(beam.pipeline.PipelineVisitor):
+        def visit_transform(self, node):
+            wiring[node.full_label] = {pcoll.producer.full_label for pcoll in node.inputs if pcoll.producer}
+
+    pipeline.visit(Visitor())
+    return wiring
+
+
+def reaches(wiring: dict[str, set[str]], start: str, end: str) -> bool:
+    consumers: dict[str, set[str]] = {}
+    for label, producers in wiring.items():
+        for producer in producers:
+            consumers.setdefault(producer, set()).add(label)
+    seen, todo = set(), [start]
+    while todo:
+        label = todo.pop()
+        if label == end:
+            return True
+        if label not in seen:
+            seen.add(label)
+            todo.extend(consumers.get(label, ()))
+    return False
+
+
+@pytest.mark.parametrize("name", ["stream-flink", "stream-dataflow"])
+def test_the_engine_configs_build_an_unbounded_graph_into_the_same_sink(tmp_path, name):
+    cfg = load_run_config(CONFIG_DIR / f"{name}.yaml")
+    assert cfg["beam_options"]["streaming"] is True
+    if cfg["stream"]["source"] == "watch":
+        cfg["stream"]["watch"] = str(tmp_path / "inbox" / "**")
+    pipeline = beam.Pipeline(runner="BundleBasedDirectRunner", options=PipelineOptions(streaming=True))
+    written = build_streaming_pipeline(pipeline, cfg, str(tmp_path / "out"), RUN_ID, "test")
+
+    source = "WatchFiles/Match" if cfg["stream"]["source"] == "watch" else "ReadPubSub"
+    wiring = labels_and_inputs(pipeline)
+    assert not written["articles"].is_bounded and not written["rejected"].is_bounded
+    for step in ("WriteStream/CleanAndEnrich", "WriteStream/Deduplicate/FirstSeen", "WriteStream/Window",
+                 "WriteStream/AddEntities", "WriteStream/WritePartitions/Write"):
+        assert reaches(wiring, source, step), step
+    assert reaches(wiring, "WriteStream/Window", "WriteStream/AddEntities")
+    assert reaches(wiring, source, "WriteStream/WriteRejected/Write")
+    assert not reaches(wiring, "WriteStream/Window", "WriteStream/Deduplicate/FirstSeen")  # state before windows
+    assert DoFnSignature(FirstSeen("articles", 60)).is_stateful_dofn()
+    assert pipeline.to_runner_api().components.transforms  # what an engine is sent: everything serialises
+
+
+@pytest.mark.parametrize(("stream", "problem"), [
+    ({"source": "kafka"}, "source must be one of"),
+    ({"window_seconds": 0}, "must be positive"),
+    ({"watch": None}, "needs `watch`"),
+    ({"source": "pubsub"}, "exactly one of `subscription` and `topic`"),
+    ({"source": "pubsub", "topic": "projects/p/topics/t", "message": "blob"}, "message must be one of"),
+    ({"windows": 60}, "unknown key(s) windows"),
+])
+def test_a_bad_stream_block_is_a_config_error(stream, problem):
+    with pytest.raises(ConfigError, match=problem.replace("(", r"\(").replace(")", r"\)")):
+        stream_settings(stream_config(**stream))
