@@ -23,6 +23,7 @@ from pipeline.captures import iter_captures, load_read_limits, source_file
 from pipeline.ledger import InputFile
 from pipeline.schema import ARTICLE_SCHEMA, LEDGER_SCHEMA, REJECTED_SCHEMA
 from pipeline.sink import join, replace_parquet_file, write_parquet_files
+from pipeline.worker_state import shared
 from transforms.identity import sha256_hex
 from transforms.records import Capture, Rejection
 
@@ -126,7 +127,7 @@ class CleanAndEnrich(beam.DoFn):
     def setup(self):
         from transforms.article import Enricher  # gazetteers and rule sets: build once per worker
 
-        self.enricher = Enricher.from_config(self.cfg)
+        self.enricher = shared("enricher", self.cfg, Enricher.from_config)
 
     def process(self, capture: Capture):
         from transforms.article import build_article
@@ -159,7 +160,7 @@ class AddEntities(beam.DoFn):
         if self.cfg["entities"]["enabled"]:
             from transforms.entities import EntityRecognizer
 
-            self.recognizer = EntityRecognizer.from_config(self.cfg)
+            self.recognizer = shared("entities", self.cfg, EntityRecognizer.from_config)
 
     def process(self, batch: list[dict]):
         by_language: dict[str, list[dict]] = defaultdict(list)

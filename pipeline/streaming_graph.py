@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
 import apache_beam as beam
 from apache_beam.coders import TimestampCoder
 from apache_beam.io import fileio
-from apache_beam.transforms.combiners import ToSet
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.trigger import AccumulationMode, AfterCount, AfterWatermark
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
@@ -44,6 +44,7 @@ from pipeline.stages import (
 )
 from transforms.records import Capture, Rejection
 
+DUPLICATES = "duplicates"
 SOURCES = ("watch", "pubsub")
 MESSAGES = ("path", "record")
 
@@ -246,28 +247,29 @@ _FORGET_TIMER = beam.DoFn.TimerParam(_FORGET)
 
 
 class FirstSeen(beam.DoFn):
-    """Pass the first row of each key; count later rows of the key as duplicates until it is forgotten.
+    """Pass the first row of each key; later rows of the key are duplicates until it is forgotten.
 
     A key is forgotten ``ttl`` after it was last seen (an event-time timer clears it), so state holds only
     the keys of the last ``ttl``. Keys already in the output when the job started (the ``committed`` side
     input) are duplicates from the start, so a job restarted without its state writes nothing twice.
+    Duplicates are counted and leave as ``duplicates``: ``(key, source_uri, why)``.
     """
 
     def __init__(self, what: str, ttl_seconds: float):
         self.what = what
         self.ttl = Duration(seconds=ttl_seconds)
 
-    def process(self, element, committed=frozenset(), timestamp=beam.DoFn.TimestampParam,
+    def process(self, element, committed, timestamp=beam.DoFn.TimestampParam,
                 expiry=_EXPIRY_STATE, forget=_FORGET_TIMER):
         key, row = element
         seen_until, until = expiry.read(), timestamp + self.ttl
         if seen_until is None or until > seen_until:
             expiry.write(until)
             forget.set(until)
-        if seen_until is not None:
-            count(f"{self.what}_duplicates_in_stream")
-        elif key in committed:
-            count(f"{self.what}_already_committed")
+        why = "duplicates_in_stream" if seen_until is not None else "already_committed" if key in committed else None
+        if why:
+            count(f"{self.what}_{why}")
+            yield beam.pvalue.TaggedOutput(DUPLICATES, (key, row["source_uri"], why))
         else:
             yield row
 
@@ -277,7 +279,7 @@ class FirstSeen(beam.DoFn):
 
 
 class Deduplicate(beam.PTransform):
-    """Rows keyed by their id to the first row of each id (see ``FirstSeen``)."""
+    """Rows keyed by their id to the first row of each id (main) and ``duplicates`` (see ``FirstSeen``)."""
 
     def __init__(self, what: str, ttl_seconds: float, output: str | None = None, glob: str = "", column: str = ""):
         super().__init__()
@@ -285,14 +287,12 @@ class Deduplicate(beam.PTransform):
         self.output, self.glob, self.column = output, glob, column
 
     def expand(self, keyed):
-        side_inputs = {}
-        if self.output is not None:
-            committed = (keyed.pipeline
-                         | "Committed" >> Committed(self.output, self.glob, self.column)
-                         | "Keys" >> beam.Map(lambda row: row[0])
-                         | "AsSet" >> ToSet())
-            side_inputs["committed"] = beam.pvalue.AsSingleton(committed)
-        return keyed | "FirstSeen" >> beam.ParDo(FirstSeen(self.what, self.ttl_seconds), **side_inputs)
+        pipeline = keyed.pipeline
+        found = (pipeline | "Committed" >> Committed(self.output, self.glob, self.column) if self.output is not None
+                 else pipeline | "NothingCommitted" >> beam.Create([]))
+        committed = found | "Keys" >> beam.Map(lambda row: (row[0], None))
+        return keyed | "FirstSeen" >> beam.ParDo(
+            FirstSeen(self.what, self.ttl_seconds), beam.pvalue.AsDict(committed)).with_outputs(DUPLICATES, main="rows")
 
 
 def arrival_windows(settings: StreamSettings) -> beam.WindowInto:
@@ -330,7 +330,7 @@ class RejectionRows(beam.DoFn):
     def __init__(self, run_id: str, version: str):
         self.run_id, self.version = run_id, version
 
-    def process(self, rejection: Rejection):
+    def process(self, rejection: Rejection) -> Iterator[tuple[str, dict]]:
         count("rejected")
         count(f"rejected.{rejection.reason}")
         row = rejection_row(rejection, self.run_id, self.version)
@@ -340,7 +340,8 @@ class RejectionRows(beam.DoFn):
 class WriteStream(beam.PTransform):
     """Captures and rejections (from any source) to articles and dead letters written per window.
 
-    Returns the committed file paths, ``articles`` and ``rejected``, in the windows that wrote them.
+    Returns the committed file paths, ``articles`` and ``rejected``, in the windows that wrote them, and
+    the ``duplicates`` of both (arrival-stamped, not windowed).
     """
 
     def __init__(self, cfg: dict, settings: StreamSettings, output: str, run_id: str, version: str):
@@ -356,24 +357,29 @@ class WriteStream(beam.PTransform):
             CleanAndEnrich(cfg, self.run_id, self.version)).with_outputs(REJECTED, main="articles")
         articles = (
             cleaned.articles
-            | "ById" >> beam.Map(lambda article: (article["article_id"], article))
-            | "Deduplicate" >> Deduplicate("articles", ttl, committed_in, ARTICLE_GLOB, "article_id")
+            | "ById" >> beam.Map(lambda article: (article["article_id"], article)).with_output_types(tuple[str, dict])
+            | "Deduplicate" >> Deduplicate("articles", ttl, committed_in, ARTICLE_GLOB, "article_id"))
+        rejections = (
+            (read["rejected"], cleaned[REJECTED])
+            | "AllRejections" >> beam.Flatten()
+            | "RejectionRows" >> beam.ParDo(RejectionRows(self.run_id, self.version))
+            | "DeduplicateRejections" >> Deduplicate("rejections", ttl, committed_in, REJECTED_GLOB, "rejection_id"))
+        article_paths = (
+            articles.rows
             | "Window" >> arrival_windows(s)
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=cfg["entities"]["batch_size"])
             | "AddEntities" >> beam.ParDo(AddEntities(cfg))
             | "ByPartition" >> beam.Map(lambda article: ((article["date"].isoformat(), article["section"]), article))
             | "WritePartitions" >> WritePanes(self.output, self.run_id, out_cfg)
         )
-        rejected = (
-            (read["rejected"], cleaned[REJECTED])
-            | "AllRejections" >> beam.Flatten()
-            | "RejectionRows" >> beam.ParDo(RejectionRows(self.run_id, self.version))
-            | "DeduplicateRejections" >> Deduplicate("rejections", ttl, committed_in, REJECTED_GLOB, "rejection_id")
+        rejected_paths = (
+            rejections.rows
             | "WindowRejections" >> arrival_windows(s)
             | "OneGroup" >> beam.Map(lambda row: (None, row))
             | "WriteRejected" >> WritePanes(self.output, self.run_id, out_cfg, rejected=True)
         )
-        return {"articles": articles, "rejected": rejected}
+        duplicates = (articles[DUPLICATES], rejections[DUPLICATES]) | "AllDuplicates" >> beam.Flatten()
+        return {"articles": article_paths, "rejected": rejected_paths, "duplicates": duplicates}
 
 
 def build_streaming_pipeline(pipeline: beam.Pipeline, cfg: dict, output: str, run_id: str, version: str) -> dict:

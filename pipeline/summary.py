@@ -46,12 +46,16 @@ class RunSummary:
 
 
 def counters(result) -> dict[str, int]:
-    """Committed newsbeam counters of a finished pipeline result, by name."""
+    """Newsbeam counters of a finished pipeline result, by name: committed values, else attempted ones.
+
+    The Flink and Spark job servers report portable metrics as attempted only (committed is empty).
+    """
     query = result.metrics().query(MetricsFilter().with_namespace(_NAMESPACE))
     totals: dict[str, int] = {}
     for counter in query["counters"]:
         name = counter.key.metric.name
-        totals[name] = totals.get(name, 0) + (counter.committed or 0)
+        value = counter.committed if counter.committed is not None else counter.attempted
+        totals[name] = totals.get(name, 0) + (value or 0)
     return totals
 
 

@@ -16,8 +16,12 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from apache_beam.metrics import monitoring_infos
+from apache_beam.portability.api import beam_job_api_pb2
+from apache_beam.runners.portability.portable_runner import PortableMetrics
 
 from pipeline.cli import main
+from pipeline.summary import counters
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_MTIME = datetime(2022, 7, 9, 15, 0, tzinfo=UTC).timestamp()
@@ -123,3 +127,23 @@ def test_rerun_with_another_worker_count_adds_only_the_new_capture_file(tmp_path
     assert len(articles_after) == len(articles_before) + 1
     assert pq.read_table(new_file).column("article_id").to_pylist() == [new_row["article_id"]]
     assert not [path for path in output.rglob("*") if path.is_file() and path.name.startswith(".")]
+
+
+class FinishedJob:
+    """A finished job as the portable runner sees it: only its metrics, as a job server sent them."""
+
+    def __init__(self, response: beam_job_api_pb2.GetJobMetricsResponse):
+        self.response = response
+
+    def metrics(self) -> PortableMetrics:
+        return PortableMetrics(self.response)
+
+
+def test_counters_a_job_server_reports_only_as_attempted_still_count():
+    # Beam's Flink and Spark job servers fill only `attempted` (FlinkPortableRunnerResult.portableMetrics).
+    attempted = [monitoring_infos.int64_user_counter("newsbeam", "captures_read", 7, ptransform="Read"),
+                 monitoring_infos.int64_user_counter("newsbeam", "captures_read", 5, ptransform="Read2"),
+                 monitoring_infos.int64_user_counter("other", "captures_read", 100, ptransform="Read")]
+    response = beam_job_api_pb2.GetJobMetricsResponse(
+        metrics=beam_job_api_pb2.MetricResults(attempted=attempted))
+    assert counters(FinishedJob(response)) == {"captures_read": 12}

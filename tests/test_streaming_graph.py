@@ -70,6 +70,7 @@ class DescribePane(beam.DoFn):
 
 def counters(result) -> dict[str, int]:
     found = result.metrics().query(MetricsFilter().with_namespace("newsbeam"))["counters"]
+    print({item.key.metric.name: item.attempted for item in found})
     return {item.key.metric.name: item.committed for item in found}
 
 
@@ -110,6 +111,7 @@ def test_each_window_writes_its_new_articles_and_repeats_are_counted_not_written
                 (60, ON_TIME, ("charlie",)), (60, LATE, ("delta",))]
     counted = run_files(events, stream_config(), output, expected)
 
+    print(counted)
     assert counted["articles_duplicates_in_stream"] == 1
     assert counted["articles_written"] == 4
     found = duckdb.sql(f"select date::varchar, section, url from read_parquet('{output}/date=*/section=*/*.parquet',"

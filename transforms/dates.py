@@ -12,6 +12,10 @@ _DOTTED_DATE = re.compile(r"(?<!\d)\d{1,2}\.\d{1,2}\.\d{2,4}(?!\d)")
 _URL_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?!\d)")
 
 
+# Sources that give a day but no time of day (their candidates are midnight UTC).
+DAY_ONLY_SOURCES = frozenset({"url", "dateline"})
+
+
 @dataclass(frozen=True)
 class DateSettings:
     """Source order and sanity bounds, from the run config's ``dates`` block."""
@@ -77,11 +81,17 @@ def choose_published(
     """``(published_at, source)`` from candidates keyed by source, in the configured order.
 
     A candidate dated after the capture (plus a tolerance for time zones and embargoes) or before
-    ``min_year`` is skipped as bogus. With nothing usable the result is ``(None, "none")``.
+    ``min_year`` is skipped as bogus. When a day-only source wins, a later candidate on the same day
+    supplies the time (and is named as the source). With nothing usable the result is ``(None, "none")``.
     """
     limit = (captured_at or datetime.now(UTC)) + timedelta(hours=settings.max_future_hours)
-    for source in settings.order:
-        value = candidates.get(source)
-        if value is not None and settings.min_year <= value.year and value <= limit:
-            return value, source
-    return None, "none"
+    usable = [(source, value) for source in settings.order
+              if (value := candidates.get(source)) is not None and settings.min_year <= value.year and value <= limit]
+    if not usable:
+        return None, "none"
+    source, value = usable[0]
+    if source in DAY_ONLY_SOURCES:
+        # A URL or dateline names only the day; a later source on that same day also knows the time.
+        timed = [(v, s) for s, v in usable[1:] if s not in DAY_ONLY_SOURCES and s != "capture_time"]
+        return next(((v, s) for v, s in timed if v.date() == value.date()), (value, source))
+    return value, source

@@ -24,7 +24,7 @@ _PERSON = "PERSON"
 _PLACE = "GPE"
 _SURNAME = "surname"
 # A word for recasing and name matching: letters, with inner hyphens, apostrophes or dots ("AL-AIN", "U.S").
-_WORD = re.compile(r"[^\W\d_]+(?:[-'’.][^\W\d_]+)*\.?")
+_WORD = re.compile(r"[^\W\d_]+(?:[-'’.][^\W\d_]+)*")
 # Where one name ends and another may begin inside a model span: a line break or a spaced dash.
 _SPAN_BREAK = re.compile(r"\s*\n\s*|\s+(?:[-–—/()]+|vs?\.?)\s+|\s+[()]|[()]\s+")
 # Leading and trailing pieces that are never part of a name: articles, numbers, punctuation, possessives.
@@ -166,11 +166,8 @@ def _recase_line(line: str, forms: dict[str, str], rules: ContextRules, places: 
 
 
 def _place_spelling(name: str, rules: ContextRules, places: Gazetteer | None) -> str | None:
-    """How the gazetteer spells a place of any size: only the case changes, NER still decides the label."""
-    if places is None:
-        return None
-    match = places.lookup_place(name)
-    return places.spelling(name) if match and match.kind != "alternate name" else None
+    """How the gazetteer spells a country or big city (a small town's name is too often a common word)."""
+    return places.spelling(name) if places is not None and _is_place(name, rules, places) else None
 
 
 def _is_place(name: str, rules: ContextRules, places: Gazetteer) -> bool:
