@@ -7,6 +7,7 @@ import logging
 import secrets
 import sys
 import time
+from contextlib import nullcontext
 from datetime import UTC, datetime
 
 from pipeline.config import ConfigError, load_run_config, pipeline_version
@@ -125,6 +126,8 @@ def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summa
     """Plan the inputs against the ledger, run the pipeline if there is work, fill in the summary."""
     from pipeline.graph import RunSpec
     from pipeline.ledger import list_inputs, load_ledger, plan_inputs
+    from pipeline.progress import ProgressMonitor
+    from pipeline.sink import join
     from pipeline.summary import fill_from_counters
 
     files = list_inputs(summary.inputs)
@@ -139,9 +142,12 @@ def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summa
     if not plan.to_read:
         summary.status, summary.message = "nothing to do", f"all {plan.listed} input files already committed"
         return EXIT_NOTHING_TO_DO
+    progress_dir = join(summary.output, f".progress-{summary.run_id}") if "://" not in summary.output else None
     spec = RunSpec(plan.to_read, summary.output, cfg, summary.run_id, summary.pipeline_version,
-                   reprocess=args.reprocess, since=args.since, until=args.until)
-    fill_from_counters(summary, execute(spec, beam_options(args, beam_args)))
+                   reprocess=args.reprocess, since=args.since, until=args.until, progress_dir=progress_dir)
+    show = bool(progress_dir) and not args.quiet and sys.stderr.isatty()
+    with ProgressMonitor(progress_dir, len(plan.to_read), enabled=show) if progress_dir else nullcontext():
+        fill_from_counters(summary, execute(spec, beam_options(args, beam_args)))
     summary.status = "succeeded"
     if summary.captures_read == 0:
         summary.message = "no capture could be read from the input"

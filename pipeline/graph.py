@@ -49,6 +49,7 @@ class RunSpec:
     reprocess: bool = False
     since: datetime | None = None
     until: datetime | None = None
+    progress_dir: str | None = None
 
 
 class Committed(beam.PTransform):
@@ -80,7 +81,8 @@ class ReadFiles(beam.PTransform):
             pbegin
             | "Files" >> beam.Create(spec.files)
             | "SpreadFiles" >> beam.Reshuffle()
-            | "Read" >> beam.ParDo(ReadCaptures(spec.cfg["read_path"], spec.since, spec.until)).with_outputs(
+            | "Read" >> beam.ParDo(ReadCaptures(
+                spec.cfg["read_path"], spec.since, spec.until, spec.progress_dir)).with_outputs(
                 REJECTED, OUTCOMES, FILES, main="captures")
         )
 
@@ -102,7 +104,8 @@ class BuildArticles(beam.PTransform):
         spec = self.spec
         captures = read["captures"]
         cleaned = captures | "CleanAndEnrich" >> beam.ParDo(
-            CleanAndEnrich(spec.cfg, spec.run_id, spec.version)).with_outputs(REJECTED, main="articles")
+            CleanAndEnrich(spec.cfg, spec.run_id, spec.version, spec.progress_dir)).with_outputs(
+            REJECTED, main="articles")
         committed = captures.pipeline | "CommittedArticles" >> Committed(spec.output, ARTICLE_GLOB, "article_id")
         rejected = (read["rejected"], cleaned[REJECTED]) | "RejectedHere" >> beam.Flatten()
         superseded = (
@@ -124,7 +127,7 @@ class BuildArticles(beam.PTransform):
         rows = (
             resolved.rows
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=entities["batch_size"])
-            | "AddEntities" >> beam.ParDo(AddEntities(spec.cfg))
+            | "AddEntities" >> beam.ParDo(AddEntities(spec.cfg, spec.progress_dir))
         )
         return {"rows": rows, "rejected": cleaned[REJECTED], "outcomes": resolved[OUTCOMES], "drops": drops}
 

@@ -21,6 +21,7 @@ from apache_beam.metrics import Metrics
 
 from pipeline.captures import iter_captures, load_read_limits, source_file
 from pipeline.ledger import InputFile
+from pipeline.progress import ProgressTally
 from pipeline.schema import ARTICLE_SCHEMA, LEDGER_SCHEMA, REJECTED_SCHEMA
 from pipeline.sink import join, replace_parquet_file, write_parquet_files
 from pipeline.worker_state import shared
@@ -74,13 +75,16 @@ class ReadCaptures(beam.DoFn):
     Captures outside the ``--since/--until`` window are skipped and tallied, not lost.
     """
 
-    def __init__(self, read_config_path: str, since: datetime | None = None, until: datetime | None = None):
+    def __init__(self, read_config_path: str, since: datetime | None = None, until: datetime | None = None,
+                 progress_dir: str | None = None):
         self.read_config_path = read_config_path
         self.since, self.until = since, until
-        self.limits = None
+        self.progress_dir = progress_dir
+        self.limits = self.progress = None
 
     def setup(self):
         self.limits = load_read_limits(self.read_config_path)
+        self.progress = ProgressTally.for_directory(self.progress_dir)
 
     def process(self, item: InputFile):
         count("files_read")
@@ -98,6 +102,13 @@ class ReadCaptures(beam.DoFn):
             else:
                 yield capture
         yield beam.pvalue.TaggedOutput(OUTCOMES, (item.path, {"captures": captures}))
+        if self.progress:
+            self.progress.add("files")
+            self.progress.add("captures", captures)
+
+    def finish_bundle(self):
+        if self.progress:
+            self.progress.flush()
 
     def _outside_window(self, capture: Capture) -> bool:
         when = capture.captured_at
@@ -118,16 +129,22 @@ def _sha256(path: str) -> str | None:
 class CleanAndEnrich(beam.DoFn):
     """A capture to an article row (all but entities), or a rejection saying why not."""
 
-    def __init__(self, cfg: dict, run_id: str, version: str):
+    def __init__(self, cfg: dict, run_id: str, version: str, progress_dir: str | None = None):
         self.cfg = cfg
         self.run_id = run_id
         self.version = version
-        self.enricher = None
+        self.progress_dir = progress_dir
+        self.enricher = self.progress = None
 
     def setup(self):
         from transforms.article import Enricher  # gazetteers and rule sets: build once per worker
 
         self.enricher = shared("enricher", self.cfg, Enricher.from_config)
+        self.progress = ProgressTally.for_directory(self.progress_dir)
+
+    def finish_bundle(self):
+        if self.progress:
+            self.progress.flush()
 
     def process(self, capture: Capture):
         from transforms.article import build_article
@@ -146,21 +163,29 @@ class CleanAndEnrich(beam.DoFn):
             return
         article["pipeline_version"] = self.version
         article["run_id"] = self.run_id
+        if self.progress:
+            self.progress.add("enriched")
         yield article
 
 
 class AddEntities(beam.DoFn):
     """Named entities for a batch of articles, one ``nlp.pipe`` call per language in the batch."""
 
-    def __init__(self, cfg: dict):
+    def __init__(self, cfg: dict, progress_dir: str | None = None):
         self.cfg = cfg  # the run config: its ``entities`` block and the gazetteer the context rules use
-        self.recognizer = None
+        self.progress_dir = progress_dir
+        self.recognizer = self.progress = None
 
     def setup(self):
+        self.progress = ProgressTally.for_directory(self.progress_dir)
         if self.cfg["entities"]["enabled"]:
             from transforms.entities import EntityRecognizer
 
             self.recognizer = shared("entities", self.cfg, EntityRecognizer.from_config)
+
+    def finish_bundle(self):
+        if self.progress:
+            self.progress.flush()
 
     def process(self, batch: list[dict]):
         by_language: dict[str, list[dict]] = defaultdict(list)
@@ -175,6 +200,8 @@ class AddEntities(beam.DoFn):
                 article["entities_model"] = model
                 count("entities", len(entities))
                 yield article
+            if self.progress:
+                self.progress.add("entities", len(articles))
 
 
 class Supersede(beam.DoFn):

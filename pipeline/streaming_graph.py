@@ -383,7 +383,7 @@ class WriteStream(beam.PTransform):
 
 
 def build_streaming_pipeline(pipeline: beam.Pipeline, cfg: dict, output: str, run_id: str, version: str) -> dict:
-    """Wire the unbounded job of ``cfg["stream"]`` into ``pipeline``; returns ``WriteStream``'s paths.
+    """Wire the unbounded job of ``cfg["stream"]`` into ``pipeline``; returns ``WriteStream``'s outputs.
 
     ``pipeline`` must be built with the engine's options and ``streaming`` on (the stream configs set both).
     """

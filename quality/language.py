@@ -97,7 +97,8 @@ def bucket_metrics(results: list[tuple[str, str]]) -> dict[str, float]:
     metrics = {"mean": statistics.mean(sum(hits) / len(hits) for hits in per_language.values())}
     if ENGLISH in per_language:
         metrics["en"] = sum(per_language[ENGLISH]) / len(per_language[ENGLISH])
-    metrics["precision"] = sum(answered) / len(answered) if answered else 0.0
+    if answered:  # no answer at all has no precision, rather than a precision of 0
+        metrics["precision"] = sum(answered) / len(answered)
     metrics["coverage"] = len(answered) / len(results)
     return {name: round(value, 4) for name, value in metrics.items()}
 

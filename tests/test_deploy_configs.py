@@ -79,7 +79,7 @@ def test_dataflow_config_lands_in_google_cloud_worker_and_setup_options():
     assert (cloud.project, cloud.region) == ("your-gcp-project", "europe-west1")
     assert cloud.temp_location.startswith("gs://") and cloud.staging_location.startswith("gs://")
     assert worker.sdk_container_image.endswith(f"/newsbeam:{PYPROJECT['project']['version']}")
-    assert (worker.max_num_workers, worker.machine_type) == (10, "n2-standard-4")
+    assert (worker.max_num_workers, worker.machine_type) == (10, "n2-standard-2")
     assert options.view_as(SetupOptions).sdk_location == "container"
     assert beam_errors(options) == []
     beam.Pipeline(options=options)  # the DataflowRunner's own construction-time checks

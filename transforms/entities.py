@@ -41,7 +41,8 @@ class Entity:
 
 @dataclass(frozen=True)
 class Mention:
-    """One resolved mention: character offsets into the text given to the recognizer."""
+    """One resolved mention: offsets into the text given to the recognizer; ``text`` as NER read it (an
+    ALL-CAPS line recased, so "LONDON" and "London" merge into one entity)."""
 
     start: int
     end: int
@@ -205,8 +206,9 @@ def resolve_mentions(
     text: str, spans: list[tuple[int, int, str]], rules: ContextRules, places: Gazetteer | None = None
 ) -> list[Mention]:
     """Model spans ``(start, end, label)`` over ``text`` to mentions a reader of the whole story would
-    mark: one label per name throughout the story, every mention of a named person or a known place
-    found, and a country or big city never a person or an organisation."""
+    mark: names only (a span without a capital letter is none), one label per name throughout the story,
+    every mention of a named person or a known place found, a country or big city a place (in a results
+    row, a city is the club named after it)."""
     pieces = [
         (a, b, label)
         for start, end, label in spans

@@ -7,7 +7,9 @@ tree first, because trafilatura cleans the tree in place, then the same tree goe
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import trafilatura
 from lxml import html as lxml_html
@@ -21,6 +23,10 @@ _DATE_META = ("article:published_time", "og:published_time", "og:article:publish
               "cxenseparse:recs:publishtime")
 _SECTION_META = ("article:section", "og:article:section", "section", "parsely-section", "cxenseparse:section",
                  "sailthru.section", "category", "dc.subject")
+
+
+# Separators between a headline and the site's name in <title> ("Headline - Site", "Site | Headline").
+_TITLE_SEPARATOR = re.compile(r"\s+[-|–—·›»:]{1,2}\s+")
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ def extract_html(page: str, url: str | None, settings: ExtractionSettings) -> Ht
     if document is None:
         return result
     result.text = document.text or ""
-    result.title = document.title
+    result.title = title_without_site(document.title, document.sitename, url)
     result.author = document.author
     result.site_name = document.sitename
     result.dates["html_date"] = document.date
@@ -123,3 +129,31 @@ def _text(value: object) -> str | None:
     if isinstance(value, list):
         value = value[0] if value else None
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def title_without_site(title: str | None, site_name: str | None, url: str | None) -> str | None:
+    """The headline without the site's name that ``<title>`` adds before or after it.
+
+    A part counts as the site's name when it is the page's site name or spells its host name
+    ("Helge.at", "rete-mirabile.net"); a title that is nothing but the site's name stays as it is.
+    """
+    if not title:
+        return title
+    parts = _TITLE_SEPARATOR.split(title.strip())
+    if len(parts) < 2:
+        return title
+    names = {_squash(site_name)} if site_name else set()
+    host = (urlsplit(url).hostname or "") if url else ""
+    names |= {_squash(host.removeprefix("www.")), _squash(host.removeprefix("www.").rsplit(".", 1)[0])} - {""}
+    if _squash(parts[-1]) in names:
+        parts = parts[:-1]
+    elif _squash(parts[0]) in names:
+        parts = parts[1:]
+    else:
+        return title
+    return title[title.index(parts[0]):title.rindex(parts[-1]) + len(parts[-1])]
+
+
+def _squash(text: str | None) -> str:
+    """Lower-case letters and digits only, so "Helge.at", "helge.at" and "HELGE AT" compare equal."""
+    return "".join(ch for ch in (text or "").casefold() if ch.isalnum())

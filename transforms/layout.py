@@ -16,6 +16,7 @@ from transforms.furniture import FurnitureRule, classify_line, normalise_line
 from transforms.sections import SectionIndex, fold
 
 _WRAPPED_MIN, _WRAPPED_MAX = 50, 80  # a hard-wrapped block: every line but the last this long
+_TITLE_REPEAT_SHARE = 0.6  # a header line holding this share of the title (or held by it) repeats it
 _INDENTED_LINE = re.compile(r"\n(?=[ \t\u00a0]+\S)")  # a line break before an indented line
 
 
@@ -128,7 +129,7 @@ def _header_line(line: str, rules: LayoutRules, layout: TextLayout, known_title:
     if verdict:
         layout.removed.append((verdict.rule, line))
         return True
-    if known_title and fold(line) == fold(known_title):
+    if known_title and _repeats_title(line, known_title):
         layout.removed.append(("title_repeat", line))
         return True
     byline = _match_any(line, rules.header_bylines) if len(line.split()) <= 14 else None
@@ -144,6 +145,14 @@ def _header_line(line: str, rules: LayoutRules, layout: TextLayout, known_title:
             layout.removed.append(("breadcrumb", line))
             return True
     return False
+
+
+def _repeats_title(line: str, title: str) -> bool:
+    """The headline again: equal to the title, or most of it (the page's H1 without the ``<title>``'s
+    site name or kicker, or the title without the H1's kicker)."""
+    line, title = fold(line), fold(title)
+    shorter, longer = sorted((line, title), key=len)
+    return line == title or (len(shorter) >= _TITLE_REPEAT_SHARE * len(longer) and shorter in longer)
 
 
 def _read_body(paragraphs: list[str], rules: LayoutRules, layout: TextLayout) -> None:
