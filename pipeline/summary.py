@@ -36,6 +36,7 @@ class RunSummary:
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     partitions: dict[str, int] = field(default_factory=dict)
     furniture_removed: dict[str, int] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
     entities: int = 0
 
     @property
@@ -73,6 +74,7 @@ def fill_from_counters(summary: RunSummary, totals: dict[str, int]) -> RunSummar
     summary.rejected_by_reason = _prefixed(totals, "rejected.")
     summary.partitions = _prefixed(totals, "partition.")
     summary.furniture_removed = _prefixed(totals, "furniture.")
+    summary.stage_seconds = {stage: round(us / 1e6, 3) for stage, us in _prefixed(totals, "us.").items()}
     return summary
 
 
@@ -110,6 +112,9 @@ def render(summary: RunSummary) -> str:
     if summary.partitions:
         lines.append("  partitions written")
         lines += [f"    {partition:<40}{n}" for partition, n in summary.partitions.items()]
+    if summary.stage_seconds:
+        stages = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in summary.stage_seconds.items())
+        lines.append(f"  time in stages      {stages} (summed over workers)")
     if summary.furniture_removed:
         rules = ", ".join(f"{rule} {n}" for rule, n in summary.furniture_removed.items())
         lines.append(f"  furniture removed   {rules}")

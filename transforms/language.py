@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from langdetect import DetectorFactory, LangDetectException, detect_langs
+from langdetect.detector_factory import init_factory
 
 UNDETERMINED = "und"
 # langdetect reports Chinese by script; the column holds ISO 639-1 codes.
@@ -26,8 +27,13 @@ class LanguageSettings:
 
 
 def seed_detector(seed: int) -> None:
-    """Fix langdetect's random seed so reruns classify identically (langdetect samples n-grams)."""
+    """Fix langdetect's random seed so reruns classify identically (langdetect samples n-grams).
+
+    Also loads langdetect's language profiles now (they load lazily on the first detection, about a
+    second), so a worker pays for them in ``setup`` rather than on its first article.
+    """
     DetectorFactory.seed = seed
+    init_factory()
 
 
 def script_of(text: str) -> str | None:
