@@ -156,16 +156,18 @@ def test_compose_images_are_pinned_and_agree_with_pyproject():
     assert built == {f"newsbeam:{PYPROJECT['project']['version']}"}
 
 
-def test_compose_batch_job_reaches_the_worker_pool_through_the_job_server(monkeypatch):
-    service = COMPOSE["services"]["newsbeam"]
+@pytest.mark.parametrize("name, command", [("newsbeam", "run"), ("stream", "stream")])
+def test_compose_jobs_reach_the_worker_pool_through_the_job_server(monkeypatch, name, command):
+    service = COMPOSE["services"][name]
     assert service["entrypoint"] == ["newsbeam"]
     monkeypatch.chdir(REPO)  # the image's working_dir holds the same tree
     args, beam_args = build_parser().parse_known_args(service["command"])
-    assert (args.command, args.input, args.output) == ("run", ["./captures"], "./out")
+    assert (args.command, args.output) == (command, "./out")
     options = beam_options(args, beam_args)
     portable = options.view_as(PortableOptions)
     assert options.view_as(StandardOptions).runner == "PortableRunner"
-    assert portable.job_endpoint == "jobserver:8099" and portable.environment_type == "EXTERNAL"
+    assert (portable.job_endpoint, portable.artifact_endpoint) == ("jobserver:8099", "jobserver:8098")
+    assert portable.environment_type == "EXTERNAL"
     # The SDK container's --worker_pool port, reached over the taskmanager's own network.
     assert portable.environment_config == "localhost:50000"
     assert COMPOSE["services"]["worker-pool"]["network_mode"] == "service:taskmanager"

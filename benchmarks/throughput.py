@@ -1,0 +1,235 @@
+"""Throughput of newsbeam against the floor: the same libraries in a plain loop, in the same run.
+
+    python benchmarks/throughput.py --corpus DIR [--docs 1000 10000] [--workers 1 2] [--json OUT.json]
+
+Builds N captures from the pages of ``--corpus`` (repeated, every URL made unique so nothing is
+deduplicated; see ``scaling.py``), then measures, in one invocation:
+
+1. the floor: one Python loop over the same files calling the same libraries with the same settings —
+   trafilatura extraction with metadata, newsbeam's furniture cleaning, langdetect, spaCy NER — and
+   nothing else (no Beam, no dedup, no Parquet); per-stage seconds from the loop itself;
+2. peers in the same process for extraction only: trafilatura with metadata alone, and newspaper4k
+   where it is installed;
+3. the pipeline: ``newsbeam run`` on the same files with 1 and 2 workers (and ``--entities off``),
+   per-stage seconds from its counters and peak RSS per process (sampled from /proc).
+
+It prints articles/s and the ratios, and writes a JSON record to compare across commits. A
+benchmark, not a test: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scaling import REPO, build_input, template_files  # noqa: E402  (the shared input builder)
+
+from pipeline.config import load_run_config  # noqa: E402
+
+
+def read_capture(path: Path) -> tuple[str, str]:
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    kind = "text" if path.name.removesuffix(".gz").endswith(".txt") else "html"
+    return kind, data.decode("utf-8", errors="replace")
+
+
+def floor(files: list[Path], cfg: dict, entities: bool) -> dict:
+    """The same library calls as the pipeline, in a plain loop; seconds per stage."""
+    import spacy
+    import trafilatura
+    from langdetect import DetectorFactory, detect_langs
+    from langdetect.detector_factory import init_factory
+
+    from transforms.furniture import compile_rules
+    from transforms.layout import LayoutRules, layout_text
+    from transforms.sections import SectionIndex
+
+    DetectorFactory.seed = 0
+    init_factory()  # langdetect's profiles, loaded up front as the pipeline's setup() does
+    rules = LayoutRules.from_config(cfg["boilerplate"], compile_rules(cfg["boilerplate"]["furniture"]),
+                                    SectionIndex.from_config(cfg["sections"]))
+    nlp = None
+    if entities:
+        package = next(p for p in cfg["entities"]["models"]["en"] if _importable(p))
+        nlp = spacy.load(package)
+        nlp.select_pipes(enable=[name for name in ("tok2vec", "ner") if name in nlp.pipe_names])
+    stages: Counter = Counter()
+    started = time.perf_counter()
+    for path in files:
+        clock = time.perf_counter()
+        kind, content = read_capture(path)
+        stages["read"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        title = None
+        if kind == "html":
+            document = trafilatura.bare_extraction(content, with_metadata=True, include_comments=False,
+                                                   include_tables=False, output_format="python")
+            content, title = (document.text or "", document.title) if document else ("", None)
+        stages["extract"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        body = "\n\n".join(layout_text(content, rules, known_title=title).paragraphs)
+        stages["clean"] += time.perf_counter() - clock
+        clock = time.perf_counter()
+        try:
+            language = detect_langs(body[: cfg["language"]["max_chars"]])[0].lang
+        except Exception:
+            language = "und"
+        stages["language"] += time.perf_counter() - clock
+        if nlp is not None and language == "en":
+            clock = time.perf_counter()
+            _ = nlp(body).ents
+            stages["entities"] += time.perf_counter() - clock
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "articles_per_s": len(files) / seconds,
+            "stages": {k: round(v, 2) for k, v in stages.items()}}
+
+
+def extraction_peers(files: list[Path]) -> dict[str, float]:
+    """Pages/s of extraction-only peers on the same pages, in this process."""
+    import trafilatura
+
+    pages = [content for kind, content in map(read_capture, files) if kind == "html"]
+    peers = {}
+    clock = time.perf_counter()
+    for page in pages:
+        trafilatura.bare_extraction(page, with_metadata=True, include_comments=False, include_tables=False)
+    peers["trafilatura (with metadata)"] = len(pages) / (time.perf_counter() - clock)
+    try:
+        from newspaper import Article  # newspaper4k
+    except ImportError:
+        return peers
+    clock = time.perf_counter()
+    for page in pages:
+        article = Article("https://example.com/")
+        article.download(input_html=page)
+        article.parse()
+    peers["newspaper4k"] = len(pages) / (time.perf_counter() - clock)
+    return peers
+
+
+def run_pipeline(captures: Path, output: Path, workers: int, extra: list[str]) -> dict:
+    """``newsbeam run`` as a user runs it, with peak RSS per process sampled from /proc."""
+    command = [sys.executable, "-m", "pipeline.cli", "run", "--input", str(captures), "--output", str(output),
+               "--workers", str(workers), "--quiet", *extra]
+    clock = time.perf_counter()
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peaks: dict[int, tuple[str, int]] = {}
+    while process.poll() is None:
+        for pid in _descendants(process.pid) | {process.pid}:
+            peak = _peak_rss_kb(pid)
+            if peak:
+                peaks[pid] = (_role(pid, process.pid), max(peak, peaks.get(pid, ("", 0))[1]))
+        time.sleep(0.2)
+    seconds = time.perf_counter() - clock
+    errors = process.stderr.read()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} exited {process.returncode}: {errors[-3000:]}")
+    [summary] = [json.loads(p.read_text()) for p in (output / "_runs").glob("*.json")]
+    return {"workers": workers, "seconds": seconds, "articles": summary["articles_written"],
+            "articles_per_s": summary["articles_written"] / seconds, "stage_seconds": summary["stage_seconds"],
+            "peak_rss_mb": sorted((role, round(kb / 1024)) for role, kb in peaks.values())}
+
+
+def _descendants(root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, stack = set(), [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.add(child)
+            stack.append(child)
+    return found
+
+
+def _peak_rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _role(pid: int, root: int) -> str:
+    if pid == root:
+        return "launcher"
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return "gone"
+    return "sdk-worker" if "sdk_worker" in command or "worker_main" in command else "child"
+
+
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, help="folder of pages (default: test fixtures and demo samples)")
+    parser.add_argument("--docs", type=int, nargs="+", default=[1000])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--json", type=Path, help="append the record to this JSON-lines file")
+    args = parser.parse_args()
+    cfg = load_run_config()
+    templates = template_files(args.corpus)
+    record = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cores": os.cpu_count(),
+              "corpus": str(args.corpus), "sizes": []}
+    for docs in args.docs:
+        workdir = Path(tempfile.mkdtemp(prefix=f"newsbeam-throughput-{docs}-"))
+        build_input(templates, docs, workdir / "captures")
+        files = sorted(p for p in (workdir / "captures").iterdir() if not p.name.endswith(".meta.json"))
+        print(f"\n== {docs} captures from {len(templates)} templates ({workdir}); "
+              f"load average {os.getloadavg()[0]:.2f}")
+        size = {"docs": docs, "floor": floor(files, cfg, entities=True),
+                "floor_no_entities": floor(files, cfg, entities=False), "peers": extraction_peers(files),
+                "pipeline": [run_pipeline(workdir / "captures", workdir / f"out-{w}", w, []) for w in args.workers],
+                "extraction_only": run_pipeline(workdir / "captures", workdir / "out-noner", 1, ["--entities", "off"])}
+        _print(size)
+        record["sizes"].append(size)
+    if args.json:
+        with open(args.json, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+
+def _print(size: dict) -> None:
+    base = size["floor"]
+    print(f"floor (plain loop, same libraries):   {base['articles_per_s']:7.2f} articles/s   stages {base['stages']}")
+    for run in size["pipeline"]:
+        print(f"pipeline, {run['workers']} worker(s):                {run['articles_per_s']:7.2f} articles/s   "
+              f"{run['articles_per_s'] / base['articles_per_s']:.2f}x floor   stages {run['stage_seconds']}   "
+              f"peak RSS MB {run['peak_rss_mb']}")
+    if len(size["pipeline"]) > 1:
+        one, two = size["pipeline"][0], size["pipeline"][1]
+        print(f"2 workers vs 1: {two['articles_per_s'] / one['articles_per_s']:.2f}x")
+    noner, bare = size["extraction_only"], size["floor_no_entities"]
+    print(f"extraction only (--entities off):     {noner['articles_per_s']:7.2f} articles/s   "
+          f"{noner['articles_per_s'] / bare['articles_per_s']:.2f}x the floor without NER")
+    for peer, rate in size["peers"].items():
+        print(f"  peer {peer:<32}{rate:7.2f} pages/s   pipeline extraction-only = "
+              f"{noner['articles_per_s'] / rate:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
