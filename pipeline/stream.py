@@ -57,7 +57,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                     "batches into the same layout as `newsbeam run`. Drop convention: write a file under a "
                     "name starting with '.' or ending in .tmp/.part, then rename it; such names are ignored. "
                     "SIGINT/SIGTERM finish the batch in flight, save the summary and exit 0.")
-    parser.add_argument("--watch", "-i", required=True, metavar="DIR", help="folder (or glob) to watch")
+    parser.add_argument("--watch", "-i", metavar="DIR",
+                        help="folder (or glob) to watch (required, except with --engine and a Pub/Sub config)")
     parser.add_argument("--output", "-o", required=True, metavar="DIR", help="output folder, as for `newsbeam run`")
     parser.add_argument("--interval", type=duration, default=duration("10s"), metavar="DURATION",
                         help="how often to look for new files (default 10s)")
@@ -70,6 +71,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--entities", choices=("on", "off"), help="named-entity recognition on or off")
     parser.add_argument("--wait", action="store_true", help="wait for another run's lock instead of exiting")
     parser.add_argument("--runner", help=f"Beam runner for each batch (default {LOCAL_RUNNER})")
+    parser.add_argument("--engine", action="store_true",
+                        help="submit the unbounded graph (file watch or Pub/Sub, fixed windows) to the runner of a "
+                             "streaming config such as configs/stream-flink.yaml, instead of the local loop")
     parser.add_argument("--quiet", "-q", action="store_true", help="no status lines")
     parser.set_defaults(handler=stream_command, passes_beam_args=True, workers=1)
 
@@ -111,6 +115,11 @@ def stream_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     if args.entities:
         cfg["entities"]["enabled"] = args.entities == "on"
     output = expand_input(args.output).rstrip("/*")
+    if args.engine:
+        return _submit_to_engine(args, beam_args, cfg, output)
+    if not args.watch:
+        print("newsbeam: stream needs --watch DIR (or --engine with a streaming config)", file=sys.stderr)
+        return EXIT_USAGE
     started = datetime.now(UTC)
     summary = RunSummary(new_run_id(started), pipeline_version(), [expand_input(args.watch)], output,
                          started.isoformat(), status="streaming")
@@ -126,6 +135,28 @@ def stream_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     if not args.quiet:
         print(f"stream {summary.run_id} {summary.status}: {summary.message}")
     return code
+
+
+def _submit_to_engine(args: argparse.Namespace, beam_args: list[str], cfg: dict, output: str) -> int:
+    """Run the unbounded graph on the config's runner until the engine stops it."""
+    import apache_beam as beam
+
+    from pipeline.streaming_graph import build_streaming_pipeline, stream_settings
+
+    try:
+        settings = stream_settings(cfg)
+    except ConfigError as error:
+        print(f"newsbeam: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.watch:
+        cfg["stream"]["watch"] = expand_input(args.watch)
+    options = beam_options(args, [*settings.runner_flags, *beam_args])
+    pipeline = beam.Pipeline(options=options)
+    build_streaming_pipeline(pipeline, cfg, output, new_run_id(datetime.now(UTC)), pipeline_version())
+    result = pipeline.run()
+    LOG.info("submitted the streaming job; state %s", result.state)
+    result.wait_until_finish()
+    return EXIT_OK
 
 
 def _stop_on_signals() -> threading.Event:

@@ -135,6 +135,8 @@ def test_dockerfile_builds_on_the_pinned_beam_sdk_image():
     dockerfile = (REPO / "Dockerfile").read_text()
     python = re.fullmatch(r">=(\d+\.\d+),<.*", PYPROJECT["project"]["requires-python"]).group(1)
     assert re.findall(r"^FROM\s+(\S+)", dockerfile, re.M) == [f"apache/beam_python{python}_sdk:{BEAM_VERSION}"]
+    # The build fails if installing newsbeam replaced the image's Beam (the workers' boot expects it).
+    assert f"apache_beam.__version__ == '{BEAM_VERSION}'" in dockerfile
     copied = {part for line in re.findall(r"^COPY\s+(.+)$", dockerfile, re.M) for part in line.split()[:-1]}
     needed = {*PYPROJECT["tool"]["setuptools"]["packages"], "configs", "pyproject.toml", PYPROJECT["project"]["readme"]}
     assert needed <= copied
