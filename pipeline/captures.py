@@ -18,7 +18,7 @@ import unicodedata
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -50,6 +50,8 @@ class ReadLimits:
     charset_prescan_bytes: int = 4096
     min_printable_ratio: float = 0.95
     max_sidecar_bytes: int = 65536
+    min_utf8_share: float = 0.8
+    max_future_capture_hours: float = 36
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -468,28 +470,64 @@ _CHARSET_ALIASES = {
 }
 
 
-def _decode_html(body: bytes, declared: str | None, prescan_bytes: int) -> str | None:
-    """Decode a page: BOM, then the declared charset, then `<meta>`, then UTF-8, then a guess.
+def _decode_html(body: bytes, declared: str | None, limits: ReadLimits) -> str | None:
+    """Decode a page: BOM, valid UTF-8, the declared charset, `<meta>`, mostly UTF-8, then a guess.
 
-    Returns None when nothing decodes without errors.
+    Valid UTF-8 goes before any declaration: text in a legacy charset with a few non-ASCII bytes is
+    practically never valid UTF-8, while pages that declare Latin-1 and hold UTF-8 are common.
+    Returns None when nothing decodes.
     """
     bom = _bom_encoding(body)
     candidates = [bom] if bom else []
-    candidates += [_normalise_charset(declared), _meta_charset(body[:prescan_bytes]), "utf-8"]
+    candidates += [_utf8_first(body), _normalise_charset(declared),
+                   _meta_charset(body[: limits.charset_prescan_bytes]), "utf-8"]
     for encoding in candidates:
         text = _strict_decode(body, encoding)
         if text is not None:
             return text
-    return _guess_decode(body)
+    return _mostly_utf8(body, limits.min_utf8_share) or _guess_decode(body)
 
 
-def _decode_text(body: bytes) -> str | None:
-    """Decode plain text: BOM, then UTF-8, then a guess."""
+def _decode_text(body: bytes, limits: ReadLimits) -> str | None:
+    """Decode plain text: BOM, then UTF-8, then mostly UTF-8, then a guess."""
     for encoding in (_bom_encoding(body), "utf-8"):
         text = _strict_decode(body, encoding)
         if text is not None:
             return text
-    return _guess_decode(body)
+    return _mostly_utf8(body, limits.min_utf8_share) or _guess_decode(body)
+
+
+def _utf8_first(body: bytes) -> str | None:
+    """UTF-8 ahead of declarations, but only for non-ASCII bytes without NULs.
+
+    Pure ASCII may be a 7-bit charset (ISO-2022-JP) that only its declaration reveals; NULs mean
+    UTF-16/32 declared without a BOM, which is also valid UTF-8.
+    """
+    return "utf-8" if not body.isascii() and b"\0" not in body else None
+
+
+_ASCII = bytes(range(128))
+
+
+def _as_cp1252(error: UnicodeDecodeError) -> tuple[str, int]:
+    return error.object[error.start : error.end].decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("newsbeam-cp1252", _as_cp1252)
+
+
+def _mostly_utf8(body: bytes, min_share: float) -> str | None:
+    """UTF-8 with a few stray bytes (a character cut by a byte-counting CMS, a pasted Latin-1 quote).
+
+    At least ``min_share`` of the non-ASCII bytes must be valid UTF-8; the stray ones are read as
+    Windows-1252, which pasted legacy text nearly always is. Legacy CJK charsets form valid UTF-8 by
+    chance for up to ~45% of their non-ASCII bytes (GBK), so they stay below the share.
+    """
+    non_ascii = len(body.translate(None, _ASCII))
+    stray = len(body) - len(body.decode("utf-8", errors="ignore").encode("utf-8"))
+    if not non_ascii or (non_ascii - stray) / non_ascii < min_share:
+        return None
+    return body.decode("utf-8", errors="newsbeam-cp1252")
 
 
 def _strict_decode(body: bytes, encoding: str | None) -> str | None:
@@ -567,9 +605,14 @@ def _date_hint(value: object) -> str | None:
     return value.strip() if _parse_datetime(value) is not None else None
 
 
-def _first_time(*candidates: tuple[datetime | None, str]) -> tuple[datetime | None, str | None]:
-    """The first known time and the name of its source (the capture-time fallback chain)."""
-    return next(((when, source) for when, source in candidates if when is not None), (None, None))
+def _first_time(limits: ReadLimits, *candidates: tuple[datetime | None, str]) -> tuple[datetime | None, str | None]:
+    """The first known time and the name of its source (the capture-time fallback chain).
+
+    A time later than now plus ``max_future_capture_hours`` is a broken clock or a typo (``2999``);
+    it would file the article under a day that has not come, so the next source is used instead.
+    """
+    latest = datetime.now(UTC) + timedelta(hours=limits.max_future_capture_hours)
+    return next(((when, source) for when, source in candidates if when is not None and when <= latest), (None, None))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -586,7 +629,7 @@ class _Sidecar:
 
 def _read_html_file(body: _Stream, source: _Source) -> Iterator[Capture | Rejection]:
     data = _read_capture_bytes(body, source.limits)
-    content = _decode_html(data, None, source.limits.charset_prescan_bytes)
+    content = _decode_html(data, None, source.limits)
     if content is None:
         raise _ReadFailure(
             "undecodable",
@@ -598,7 +641,7 @@ def _read_html_file(body: _Stream, source: _Source) -> Iterator[Capture | Reject
 
 def _read_text_file(body: _Stream, source: _Source) -> Iterator[Capture | Rejection]:
     data = _read_capture_bytes(body, source.limits)
-    content = _decode_text(data)
+    content = _decode_text(data, source.limits)
     if content is None or _printable_ratio(content[: source.limits.sniff_bytes]) < (
         source.limits.min_printable_ratio
     ):
@@ -622,7 +665,7 @@ def _single_capture(kind: str, content: str, source: _Source) -> Capture:
         raise _ReadFailure("empty_file", "The file holds only whitespace.")
     sidecar = _load_sidecar(source.path, source.limits.max_sidecar_bytes)
     captured_at, captured_at_source = _first_time(
-        (sidecar.fetched_at, "sidecar"), (source.mtime, "file_mtime")
+        source.limits, (sidecar.fetched_at, "sidecar"), (source.mtime, "file_mtime")
     )
     return Capture(
         source_uri=source.path,
@@ -741,7 +784,20 @@ def _iter_warc_records(
                 source,
             )
             return
-        if outcome is not None:
+        try:
+            cut_short = _overruns_its_length(records)
+        except _ReadFailure:  # the next record is damaged; this one is whole
+            if outcome is not None:
+                yield outcome
+            raise
+        if cut_short:
+            yield _warc_failure(
+                "corrupt_warc",
+                "The record goes on past its Content-Length, so its payload is cut short",
+                start,
+                source,
+            )
+        elif outcome is not None:
             yield outcome
     if body.tell() > records.offset:
         yield _warc_failure(
@@ -753,6 +809,16 @@ def _damage_reason(records: ArchiveIterator, body: _Stream) -> str:
     """Headers that break off at the very end of the file are a truncation; anything else is corrupt."""
     buffered = records.reader.rem_length() if records.reader is not None else 0
     return "truncated_warc" if not buffered and not body.read(1) else "corrupt_warc"
+
+
+def _overruns_its_length(records: ArchiveIterator) -> bool:
+    """True when something other than the closing blank lines follows the record's declared length.
+
+    warcio then counts an error and skips a line to find the next record, which it usually does.
+    """
+    errors = records.err_count
+    records.read_to_end()
+    return records.err_count > errors
 
 
 def _drain(stream) -> int:
@@ -789,11 +855,11 @@ def _warc_response(record, uri: str, source: _Source) -> Capture | Rejection:
             f"The page is over max_capture_bytes ({limits.max_capture_bytes}).",
             extra={"limit": limits.max_capture_bytes},
         )
-    content = _decode_html(data, _content_type_charset(content_type), limits.charset_prescan_bytes)
+    content = _decode_html(data, _content_type_charset(content_type), limits)
     if content is None:
         return Rejection(uri, "undecodable", "The page does not decode cleanly in any charset tried.")
     warc_date = _parse_datetime(record.rec_headers.get_header("WARC-Date"))
-    captured_at, captured_at_source = _first_time((warc_date, "warc_date"), (source.mtime, "file_mtime"))
+    captured_at, captured_at_source = _first_time(limits, (warc_date, "warc_date"), (source.mtime, "file_mtime"))
     return Capture(
         source_uri=uri,
         kind="html",
@@ -904,7 +970,7 @@ def _jsonl_record(line: bytes, uri: str, source: _Source) -> Capture | Rejection
     published = _date_hint(record.get("published_at"))
     if (record.get("fetched_at") and not fetched_at) or (record.get("published_at") and not published):
         log.debug("ignoring an unparseable date in %s", uri)
-    captured_at, captured_at_source = _first_time((fetched_at, "record"), (source.mtime, "file_mtime"))
+    captured_at, captured_at_source = _first_time(source.limits, (fetched_at, "record"), (source.mtime, "file_mtime"))
     section = _nonempty_string(record.get("section"))
     return Capture(
         source_uri=uri,

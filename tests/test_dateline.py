@@ -387,3 +387,23 @@ def test_generated_wire_datelines_parse_back(parse, place, date, credit, dash, s
     assert paragraph[dateline.end :] == story
     assert dateline.day == (date[1] if date else None)
     _assert_consistent(paragraph, dateline)
+
+
+@pytest.mark.parametrize(
+    ("line", "place", "code", "date"),
+    [
+        ("LONDON 1996-12-06", "London", "GB", (1996, 12, 6)),
+        ("WASHINGTON, D.C. 2001-03-04", "Washington", "US", (2001, 3, 4)),
+    ],
+)
+def test_archive_dateline_line_with_iso_date(gazetteer, agencies, line, place, code, date):
+    dateline = parse_dateline(line, gazetteer, agencies)
+    assert (dateline.place, dateline.country_code, (dateline.year, dateline.month, dateline.day)) == (place, code, date)
+    assert dateline.end == len(line)
+
+
+@pytest.mark.parametrize(
+    "line", ["Results of the 1996-12-06", "In 1996-12-06", "Tuesday 1996-12-06", "LONDON 1996-13-40"]
+)
+def test_iso_dated_lines_that_are_not_datelines(gazetteer, agencies, line):
+    assert parse_dateline(line, gazetteer, agencies) is None

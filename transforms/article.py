@@ -6,9 +6,10 @@ of a capture and an enricher, so notebooks and tests use it without Beam.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from transforms.agencies import AgencyMatcher, build_agency_matcher
 from transforms.dateline import Dateline, DatelineConfig, build_dateline_config, parse_dateline
@@ -27,6 +28,9 @@ from transforms.language import LanguageSettings, detect_language, seed_detector
 from transforms.layout import LayoutRules, TextLayout, layout_text
 from transforms.records import Capture, Rejection
 from transforms.sections import SectionIndex, choose_section, section_from_url
+
+# Han ideographs (with extension A and compatibility forms) and kana, full and half width.
+_UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 
 
 @dataclass
@@ -89,7 +93,7 @@ def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Re
     dateline = enricher.find_dateline(layout.paragraphs[0]) if layout.paragraphs else None
     paragraphs = _without_dateline(layout.paragraphs, dateline)
     body = "\n\n".join(paragraphs)
-    words = len(body.split())
+    words = count_words(body)
     if words < enricher.min_words:
         reason = "only_furniture" if layout.removed else "no_article_text"
         detail = f"{words} words of article text left after cleaning ({len(layout.removed)} furniture lines removed)"
@@ -97,6 +101,11 @@ def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Re
 
     url = page.canonical_url or capture.url
     published_at, date_source = _published(capture, page, dateline, url, enricher.dates)
+    day = published_at or capture.captured_at
+    if day is None:
+        return None, Rejection(capture.source_uri, "no_date", "Nothing dates the article: no publication date, and "
+                               "no capture time (record, WARC-Date, sidecar, or a file time after 1970)",
+                               stage="enrich"), removed
     section, section_source = _section(capture, page, layout, url, enricher.sections)
     byline = "; ".join(dict.fromkeys(layout.bylines)) or _text_or_none(page.author)
     agency = (enricher.agencies.find(byline) if byline else None) or (dateline.agency if dateline else None)
@@ -109,7 +118,7 @@ def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Re
         "captured_at_source": capture.captured_at_source,
         "published_at": published_at,
         "date_source": date_source,
-        "date": (published_at or capture.captured_at).date() if (published_at or capture.captured_at) else None,
+        "date": day.date(),
         "section": section,
         "section_source": section_source,
         "title": layout.title,
@@ -130,6 +139,14 @@ def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Re
     return article, None, removed
 
 
+def count_words(text: str) -> int:
+    """Words separated by white space, plus one per Han or kana character, as word processors count them.
+
+    Chinese and Japanese put no spaces between words: a whole paragraph would otherwise be one word.
+    """
+    return len(_UNSPACED.sub(" ", text).split()) + len(_UNSPACED.findall(text))
+
+
 def _without_dateline(paragraphs: list[str], dateline: Dateline | None) -> list[str]:
     """The paragraphs with the dateline cut from the first one (dropped if nothing else is left)."""
     if dateline is None:
@@ -145,7 +162,8 @@ def _published(capture: Capture, page: HtmlExtract, dateline: Dateline | None, u
         candidates[capture.published_hint_source] = parse_datetime(capture.published_hint)
     candidates["url"] = date_from_url(url or capture.url)
     if dateline and dateline.month and dateline.day:
-        candidates["dateline"] = date_from_month_day(dateline.month, dateline.day, capture.captured_at)
+        candidates["dateline"] = (datetime(dateline.year, dateline.month, dateline.day, tzinfo=UTC) if dateline.year
+                                  else date_from_month_day(dateline.month, dateline.day, capture.captured_at))
     candidates["capture_time"] = capture.captured_at
     return choose_published(candidates, capture.captured_at, settings)
 

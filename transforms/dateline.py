@@ -43,6 +43,7 @@ class Dateline:
     month: int | None
     day: int | None
     end: int
+    year: int | None = None  # only the line form with an ISO date ("LONDON 1996-12-06") prints one
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,9 @@ def load_dateline_config(path: str | Path = DEFAULT_CONFIG) -> DatelineConfig:
         return build_dateline_config(yaml.safe_load(handle))
 
 
+_ISO_DATELINE = re.compile(r"(?P<head>[^\d\n]{2,60}?)[\s,]+(?P<year>(?:19|20)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)")
+
+
 @lru_cache(maxsize=1)
 def _default_config() -> DatelineConfig:
     return load_dateline_config(DEFAULT_CONFIG)
@@ -136,6 +140,9 @@ def parse_dateline(
     """The dateline opening ``paragraph``, or None when the paragraph does not open with one."""
     config = config or _default_config()
     start = _WHITESPACE.match(paragraph).end()
+    line = _ISO_DATELINE.fullmatch(paragraph.strip())
+    if line:
+        return _iso_dateline(paragraph, line, gazetteer, agencies, config)
     separator = config.separator.search(paragraph, start)
     if separator is None or separator.start() - start > config.max_head_chars:
         return None
@@ -148,6 +155,22 @@ def parse_dateline(
     if not _is_dateline(head, colon, _resumes_like_a_sentence(paragraph, end), gazetteer, config):
         return None
     return _dateline(paragraph[start:sep_end], head, end, gazetteer, config)
+
+
+def _iso_dateline(paragraph: str, line: re.Match, gazetteer: Gazetteer, agencies: AgencyMatcher,
+                  config: DatelineConfig) -> Dateline | None:
+    """A dateline standing alone on its line with an ISO date, as news archives print it ("LONDON 1996-12-06").
+
+    The whole paragraph is the dateline; the place must pass the same checks as a dashed dateline's.
+    """
+    year, month, day = (int(line.group(g)) for g in ("year", "month", "day"))
+    head = _split_head(line.group("head"), agencies, config)
+    if head is None or head.month is not None or not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    if not _is_dateline(head, False, True, gazetteer, config):
+        return None
+    dateline = _dateline(paragraph.strip(), replace(head, month=month, day=day), len(paragraph), gazetteer, config)
+    return replace(dateline, year=year)
 
 
 def _split_head(text: str, agencies: AgencyMatcher, config: DatelineConfig) -> _Head | None:
