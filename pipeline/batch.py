@@ -152,6 +152,9 @@ def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summa
     if summary.captures_read == 0:
         summary.message = "no capture could be read from the input"
         return EXIT_NOTHING_READ
+    if summary.rejected == summary.captures_read:  # every file unreadable, or nothing in it an article
+        summary.message = f"all {summary.captures_read} captures were rejected (see _rejected/)"
+        return EXIT_NOTHING_READ
     if args.fail_on_reject and summary.rejected:
         return EXIT_REJECTED
     return EXIT_OK

@@ -63,7 +63,12 @@ class ReadLimits:
 def load_read_limits(path: str | Path) -> ReadLimits:
     """Read the `read:` section of a YAML file (see `configs/read.yaml`); unknown keys are an error."""
     with open(path, encoding="utf-8") as handle:
-        return ReadLimits(**yaml.safe_load(handle)["read"])
+        return read_limits(yaml.safe_load(handle))
+
+
+def read_limits(settings: dict) -> ReadLimits:
+    """The limits of a loaded `configs/read.yaml` (its `read:` section); unknown keys are an error."""
+    return ReadLimits(**settings["read"])
 
 
 # --------------------------------------------------------------------------------------------------

@@ -21,10 +21,9 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "local.yaml"
-# Keys of the run config that name another YAML file; it is loaded in place of the name.
-_INCLUDED = ("boilerplate", "sections", "agencies", "dateline")
-# Keys that name a file a component loads itself; the resolved path is kept under ``<key>_path``.
-_PATHS = ("gazetteer", "read")
+# Keys of the run config that name another YAML file; it is loaded in place of the name, so workers get
+# the rules with the pipeline and never open a path that exists only where the job was submitted.
+_INCLUDED = ("boilerplate", "sections", "agencies", "dateline", "gazetteer", "read")
 
 
 class ConfigError(ValueError):
@@ -42,9 +41,6 @@ def load_run_config(path: str | Path | None = None) -> dict:
     """Load a run config, the configs it extends and the rule files they name."""
     path = Path(path) if path else DEFAULT_CONFIG
     cfg = _read_layered(path.resolve(), ())
-    for key in _PATHS:
-        if key in cfg:
-            cfg[f"{key}_path"] = cfg[key]
     for key in _INCLUDED:
         if key not in cfg:
             raise ConfigError(f"{path}: missing key {key!r} (the file of {key} rules)")
@@ -101,7 +97,7 @@ def _read_layered(path: Path, chain: tuple[Path, ...]) -> dict:
     if path in chain:
         raise ConfigError(f"{path}: 'extends' loops back ({' -> '.join(str(p) for p in (*chain, path))})")
     cfg = _read_yaml(path)
-    for key in (*_INCLUDED, *_PATHS):
+    for key in _INCLUDED:
         if isinstance(cfg.get(key), str):
             cfg[key] = str((path.parent / cfg[key]).resolve())
     base = cfg.pop("extends", None)

@@ -82,7 +82,7 @@ class ReadFiles(beam.PTransform):
             | "Files" >> beam.Create(spec.files)
             | "SpreadFiles" >> beam.Reshuffle()
             | "Read" >> beam.ParDo(ReadCaptures(
-                spec.cfg["read_path"], spec.since, spec.until, spec.progress_dir)).with_outputs(
+                spec.cfg["read"], spec.since, spec.until, spec.progress_dir)).with_outputs(
                 REJECTED, OUTCOMES, FILES, main="captures")
         )
 

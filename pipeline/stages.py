@@ -21,7 +21,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from pipeline.captures import iter_captures, load_read_limits, source_file
+from pipeline.captures import iter_captures, read_limits, source_file
 from pipeline.ledger import InputFile
 from pipeline.progress import ProgressTally
 from pipeline.schema import ARTICLE_SCHEMA, LEDGER_SCHEMA, REJECTED_SCHEMA
@@ -100,15 +100,15 @@ class ReadCaptures(beam.DoFn):
     Captures outside the ``--since/--until`` window are skipped and tallied, not lost.
     """
 
-    def __init__(self, read_config_path: str, since: datetime | None = None, until: datetime | None = None,
+    def __init__(self, read_settings: dict, since: datetime | None = None, until: datetime | None = None,
                  progress_dir: str | None = None):
-        self.read_config_path = read_config_path
+        self.read_settings = read_settings
         self.since, self.until = since, until
         self.progress_dir = progress_dir
         self.limits = self.progress = None
 
     def setup(self):
-        self.limits = load_read_limits(self.read_config_path)
+        self.limits = read_limits(self.read_settings)
         self.progress = ProgressTally.for_directory(self.progress_dir)
 
     @timed("read")

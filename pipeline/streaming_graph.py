@@ -26,7 +26,7 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec
 from apache_beam.transforms.window import FixedWindows
 from apache_beam.utils.timestamp import Duration, Timestamp
 
-from pipeline.captures import capture_from_record, is_capture_path, load_read_limits
+from pipeline.captures import capture_from_record, is_capture_path, read_limits
 from pipeline.config import ConfigError
 from pipeline.graph import Committed
 from pipeline.ledger import InputFile, list_inputs
@@ -130,14 +130,14 @@ class WatchFiles(beam.PTransform):
 class CapturesFromFiles(beam.PTransform):
     """Input files to captures (main) and ``rejected``, with ``ReadCaptures`` as in the batch job."""
 
-    def __init__(self, read_config_path: str):
+    def __init__(self, read_settings: str):
         super().__init__()
-        self.read_config_path = read_config_path
+        self.read_settings = read_settings
 
     def expand(self, files):
         read = (files
                 | "SpreadFiles" >> beam.Reshuffle()
-                | "Read" >> beam.ParDo(ReadCaptures(self.read_config_path)).with_outputs(
+                | "Read" >> beam.ParDo(ReadCaptures(self.read_settings)).with_outputs(
                     REJECTED, OUTCOMES, FILES, main="captures"))
         return {"captures": read.captures, "rejected": read[REJECTED]}
 
@@ -201,13 +201,13 @@ class FilesFromMessages(beam.DoFn):
 class CapturesFromRecords(beam.DoFn):
     """A message carrying one JSONL-shaped capture record to that capture, read like a JSONL line."""
 
-    def __init__(self, origin: str, read_config_path: str):
+    def __init__(self, origin: str, read_settings: str):
         self.origin = origin
-        self.read_config_path = read_config_path
+        self.read_settings = read_settings
         self.limits = None
 
     def setup(self):
-        self.limits = load_read_limits(self.read_config_path)
+        self.limits = read_limits(self.read_settings)
 
     def process(self, data: bytes, timestamp=beam.DoFn.TimestampParam):
         count("messages_read")
@@ -219,17 +219,17 @@ class CapturesFromRecords(beam.DoFn):
 class CapturesFromMessages(beam.PTransform):
     """Message bodies to captures (main) and ``rejected``: files they name, or records they carry."""
 
-    def __init__(self, message: str, origin: str, read_config_path: str):
+    def __init__(self, message: str, origin: str, read_settings: str):
         super().__init__()
-        self.message, self.origin, self.read_config_path = message, origin, read_config_path
+        self.message, self.origin, self.read_settings = message, origin, read_settings
 
     def expand(self, messages):
         if self.message == "record":
             parsed = messages | "Records" >> beam.ParDo(
-                CapturesFromRecords(self.origin, self.read_config_path)).with_outputs(REJECTED, main="captures")
+                CapturesFromRecords(self.origin, self.read_settings)).with_outputs(REJECTED, main="captures")
             return {"captures": parsed.captures, "rejected": parsed[REJECTED]}
         named = messages | "Paths" >> beam.ParDo(FilesFromMessages(self.origin)).with_outputs(REJECTED, main="files")
-        read = named.files | "ReadFiles" >> CapturesFromFiles(self.read_config_path)
+        read = named.files | "ReadFiles" >> CapturesFromFiles(self.read_settings)
         rejected = (named[REJECTED], read["rejected"]) | "Rejected" >> beam.Flatten()
         return {"captures": read["captures"], "rejected": rejected}
 
@@ -388,14 +388,14 @@ def build_streaming_pipeline(pipeline: beam.Pipeline, cfg: dict, output: str, ru
     ``pipeline`` must be built with the engine's options and ``streaming`` on (the stream configs set both).
     """
     settings = stream_settings(cfg)
-    read_path = cfg["read_path"]
+    read_settings = cfg["read"]
     if settings.source == "watch":
         read = (pipeline
                 | "WatchFiles" >> WatchFiles(settings)
-                | "ReadFiles" >> CapturesFromFiles(read_path))
+                | "ReadFiles" >> CapturesFromFiles(read_settings))
     else:
         read = (pipeline
                 | "ReadPubSub" >> read_pubsub(settings)
                 | "Messages" >> CapturesFromMessages(settings.message, settings.subscription or settings.topic,
-                                                     read_path))
+                                                     read_settings))
     return read | "WriteStream" >> WriteStream(cfg, settings, output, run_id, version)

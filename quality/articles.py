@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache, lru_cache
 from pathlib import Path
 
-from pipeline.captures import ReadLimits, iter_captures, load_read_limits
+from pipeline.captures import ReadLimits, iter_captures, read_limits
 from pipeline.config import load_run_config
 from transforms.article import Enricher, build_article
 from transforms.records import Capture
@@ -21,7 +21,7 @@ from transforms.records import Capture
 @lru_cache(maxsize=1)
 def _pipeline() -> tuple[Enricher, ReadLimits]:
     cfg = load_run_config()
-    return Enricher.from_config(cfg), load_read_limits(cfg["read_path"])
+    return Enricher.from_config(cfg), read_limits(cfg["read"])
 
 
 @cache

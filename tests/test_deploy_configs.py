@@ -110,7 +110,7 @@ def test_extending_config_merges_options_and_resolves_its_own_rule_files(tmp_pat
     assert cfg["language"]["seed"] == load_run_config()["language"]["seed"]  # nested keys merge
     assert cfg["beam_options"]["parallelism"] == 4 and "artifact_endpoint" not in cfg["beam_options"]
     assert cfg["beam_options"]["runner"] == "PortableRunner"
-    assert cfg["read_path"] == str(CONFIGS / "read.yaml")  # named by local.yaml, resolved beside it
+    assert cfg["read"] == yaml.safe_load((CONFIGS / "read.yaml").read_text())  # named by local.yaml, beside it
     options = options_for("--config", str(mine))
     assert options.view_as(FlinkRunnerOptions).parallelism == 4
     assert options.view_as(PortableOptions).artifact_endpoint is None

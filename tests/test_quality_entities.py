@@ -26,7 +26,7 @@ RULES = ContextRules()
 
 @pytest.fixture(scope="module")
 def places(run_config) -> Gazetteer:
-    return Gazetteer.from_config(run_config["gazetteer_path"])
+    return Gazetteer.from_mapping(run_config["gazetteer"])
 
 
 @pytest.fixture(scope="module")

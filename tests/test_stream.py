@@ -119,7 +119,8 @@ def test_compaction_under_concurrent_reads_never_shows_a_row_twice_or_misses_one
     output = many_small_files
     [partition] = list(output.glob("date=*/section=*"))
     assert len(list(partition.glob("*.parquet"))) == 6
-    expected = duckdb.sql(f"select count(*), count(distinct article_id) from {ARTICLES.format(out=output)}").fetchall()[0]
+    query = f"select count(*), count(distinct article_id) from {ARTICLES.format(out=output)}"
+    expected = duckdb.sql(query).fetchall()[0]
     counts, errors, stop = [], [], threading.Event()
 
     def read() -> None:

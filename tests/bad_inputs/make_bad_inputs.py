@@ -58,6 +58,10 @@ def text_capture(number: int) -> str:
     return f"{title}\n\n{body}\n"
 
 
+def _cut(data: bytes) -> bytes:
+    return data[: len(data) // 2]
+
+
 def _seeded(name: str) -> random.Random:
     return random.Random(f"newsbeam-bad-inputs-{name}")
 
@@ -89,16 +93,18 @@ def _raw_warc_record(uri: str, payload: bytes, declared_length: int) -> bytes:
     return headers.encode() + payload + b"\r\n\r\n"
 
 
-def _http_payload(html: str) -> bytes:
-    return b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html.encode()
+def _lying_record(slug: str, number: int, length_error: int) -> bytes:
+    """An uncompressed record of ``page(number)`` whose Content-Length is off by ``length_error`` bytes."""
+    payload = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + page(number).encode()
+    return _raw_warc_record(f"https://news.example/{slug}", payload, len(payload) + length_error)
 
 
 def _not_html_records(writer: WARCWriter) -> None:
     rng = _seeded("not-html")
     _response(writer, "https://news.example/photo.jpg", b"\xff\xd8\xff\xe0\0\x10JFIF\0" + rng.randbytes(3000),
               "image/jpeg")
-    _response(writer, "https://news.example/report.pdf",
-              b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Length 900 >>\nstream\n" + rng.randbytes(900), "application/pdf")
+    pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Length 900 >>\nstream\n" + rng.randbytes(900)
+    _response(writer, "https://news.example/report.pdf", pdf, "application/pdf")
     dns = b"20240304100000\nnews.example.\t300\tIN\tA\t192.0.2.7\n"
     writer.write_record(writer.create_warc_record("dns:news.example", "response", payload=io.BytesIO(dns),
                                                   warc_content_type="text/dns",
@@ -180,26 +186,27 @@ def _jsonl_with_bad_bytes() -> bytes:
 
 
 def _mixed_encodings() -> bytes:
-    """UTF-8 text with one paragraph pasted in Latin-1 (a quote box from an old CMS)."""
+    """UTF-8 text with one sentence pasted in Latin-1 (a quote box from an old CMS)."""
     title, body = story(30)
-    utf8 = f"{title}\n\n{body}\n\nThe café owner said the crème brûlée sold out before the meeting ended.\n\n"
-    return utf8.encode("utf-8") + "Déjà vu for the façade committee, said the naïve réalisateur.\n".encode("latin-1")
+    utf8 = (f"{title}\n\n{body}\n\nThe café owner, Zoë Brontë-Müller, said the crème brûlée and the "
+            "smörgåsbord sold out before the meeting ended.\n\n")
+    return utf8.encode("utf-8") + "Déjà vu, said the façade committee.\n".encode("latin-1")
 
 
 def _invalid_utf8() -> bytes:
     """A UTF-8 page whose summary was cut inside a multi-byte character by a byte-counting CMS."""
     data = page(31, '<meta charset="utf-8">', "<p>The café on the quay will stay open. Déjà vu, said the owner.</p>")
-    cut = "Summary: the plan goes to a second vote, caf".encode() + "é".encode()[:1]
+    cut = b"Summary: the plan goes to a second vote, caf" + "é".encode()[:1]
     return data.encode("utf-8").replace(b"</article>", b"<p>" + cut + b" and more</p></article>")
 
 
-_JAPANESE = ("東京の区議会は火曜日、新しい図書館の建設計画を賛成多数で可決した。工事は来年の春に始まり、"
+JAPANESE_STORY = ("東京の区議会は火曜日、新しい図書館の建設計画を賛成多数で可決した。工事は来年の春に始まり、"
              "完成は再来年の秋を予定している。区長は記者会見で、子どもたちが安心して勉強できる場所を作りたいと述べた。")
 
 
 def _shift_jis_claiming_utf8() -> bytes:
     html = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>区議会が図書館計画を可決</title></head>'
-            f"<body><article><h1>区議会が図書館計画を可決</h1><p>{_JAPANESE}</p></article></body></html>")
+            f"<body><article><h1>区議会が図書館計画を可決</h1><p>{JAPANESE_STORY}</p></article></body></html>")
     return html.encode("cp932")
 
 
@@ -229,18 +236,13 @@ def _cases(big_page_bytes: int, bomb_bytes: int) -> dict[str, Callable[[], bytes
         "photo.html": lambda: b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + rng.randbytes(2000),
         "gzip-in-gzip.html.gz": lambda: gzip.compress(gzip.compress(page(1).encode(), mtime=0), mtime=0),
         # broken gzip and bombs
-        "truncated.html.gz": lambda: gzip.compress(page(2).encode() * 20, mtime=0)[:700],
+        "truncated.html.gz": lambda: _cut(gzip.compress(page(2).encode(), mtime=0)),
         "bomb.txt.gz": lambda: _text_bomb(bomb_bytes),
         "bomb.jsonl.gz": lambda: _jsonl_bomb(bomb_bytes),
         # WARCs: truncated, lying Content-Length, payloads that are not pages, HTTP errors
         "truncated.warc.gz": lambda: _cut_in_last_record([3, 4, 5]),
-        "long-content-length.warc": lambda: (
-            _raw_warc_record("https://news.example/long-ok", _http_payload(page(6)), len(_http_payload(page(6))))
-            + _raw_warc_record("https://news.example/long", _http_payload(page(7)), len(_http_payload(page(7))) + 5000)),
-        "short-content-length.warc": lambda: (
-            _raw_warc_record("https://news.example/short", _http_payload(page(8)), len(_http_payload(page(8))) - 300)
-            + _raw_warc_record("https://news.example/after-short", _http_payload(page(9)),
-                               len(_http_payload(page(9))))),
+        "long-content-length.warc": lambda: _lying_record("long-ok", 6, 0) + _lying_record("long", 7, 5000),
+        "short-content-length.warc": lambda: _lying_record("short", 8, -300) + _lying_record("after-short", 9, 0),
         "not-html.warc.gz": lambda: _warc(_not_html_records, gzipped=True),
         "http-errors.warc": lambda: _warc(lambda w: (
             _response(w, "https://news.example/missing", page(10).encode(), "text/html", "404 Not Found"),
@@ -251,14 +253,16 @@ def _cases(big_page_bytes: int, bomb_bytes: int) -> dict[str, Callable[[], bytes
         "mixed-encodings.txt": _mixed_encodings,
         "shift-jis-claims-utf8.html": _shift_jis_claiming_utf8,
         "utf8-claims-latin1.html": _utf8_claiming_latin1,
-        "undecodable.html": lambda: b"<html><body>" + bytes(range(1, 9)) * 50 + b"\xff\xfe\x81\x8d" * 30 + b"</body></html>",
+        "undecodable.html": lambda: (b"<html><body>" + bytes(range(1, 9)) * 50 + b"\xff\xfe\x81\x8d" * 30
+                                     + b"</body></html>"),
         # pathological HTML
         "nested-100000.html": lambda: ("<html><body>" + "<div>" * 100_000 + f"<p>{story(12)[1]}</p>"
                                        + "</div>" * 100_000 + "</body></html>").encode(),
         "big-page.html": lambda: _big_page(big_page_bytes),
         "no-text.html": lambda: (b"<html><head><title></title></head><body><img src='https://cdn.example/a.png'>"
                                  b"<script>var x = 1;</script><div></div></body></html>"),
-        "only-markup.html": lambda: b"<html><head></head><body>" + b"<div><span></span></div>" * 200 + b"</body></html>",
+        "only-markup.html": lambda: (b"<html><head></head><body>" + b"<div><span></span></div>" * 200
+                                     + b"</body></html>"),
         # JSONL
         "feed.jsonl": lambda: ("\n".join(_jsonl_lines()) + "\n").encode(),
         "latin1-line.jsonl": _jsonl_with_bad_bytes,

@@ -1,0 +1,1 @@
+"""Hostile captures (``make_bad_inputs``) and what the robustness tests read back from an output folder."""
