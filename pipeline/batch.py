@@ -147,8 +147,12 @@ def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summa
                    reprocess=args.reprocess, since=args.since, until=args.until, progress_dir=progress_dir)
     show = bool(progress_dir) and not args.quiet and sys.stderr.isatty()
     with ProgressMonitor(progress_dir, len(plan.to_read), enabled=show) if progress_dir else nullcontext():
-        fill_from_counters(summary, execute(spec, beam_options(args, beam_args)))
+        totals = execute(spec, beam_options(args, beam_args))
     summary.status = "succeeded"
+    if not totals:  # some runners (Flink detached, Dataflow templates) report no metrics to the launcher
+        summary.message = "the runner reported no metrics: the figures are unknown, see the ledger and _rejected/"
+        return EXIT_OK
+    fill_from_counters(summary, totals)
     if summary.captures_read == 0:
         summary.message = "no capture could be read from the input"
         return EXIT_NOTHING_READ

@@ -89,6 +89,9 @@ def layout_text(text: str, rules: LayoutRules, known_title: str | None = None,
     layout = TextLayout(title=known_title)
     paragraphs = split_paragraphs(text)
     body_start = _read_header(paragraphs, rules, layout, known_title, opens_body)
+    if opens_body and body_start < len(paragraphs) and opens_body(paragraphs[body_start]):
+        layout.paragraphs.append(paragraphs[body_start])  # a dateline line is never furniture
+        body_start += 1
     _read_body(paragraphs[body_start:], rules, layout)
     return layout
 
