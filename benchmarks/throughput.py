@@ -205,7 +205,8 @@ def main() -> None:
         size = {"docs": docs, "floor": floor(files, cfg, entities=True),
                 "floor_no_entities": floor(files, cfg, entities=False), "peers": extraction_peers(files),
                 "pipeline": [run_pipeline(workdir / "captures", workdir / f"out-{w}", w, []) for w in args.workers],
-                "extraction_only": run_pipeline(workdir / "captures", workdir / "out-noner", 1, ["--entities", "off"])}
+                "extraction_only": run_pipeline(workdir / "captures", workdir / "out-noner", 1,
+                                                ["--config", str(REPO / "configs" / "extraction-only.yaml")])}
         _print(size)
         record["sizes"].append(size)
     if args.json:

@@ -94,12 +94,17 @@ def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
         print(f"newsbeam: {held}", file=sys.stderr)
         return EXIT_LOCKED
     except Exception as error:  # reported, saved in the run history, and turned into an exit code
-        LOG.exception("run %s failed", summary.run_id)
+        # An OSError names its path (an unwritable output folder, a full disk): the message says it all.
+        LOG.error("run %s failed: %s", summary.run_id, error, exc_info=not isinstance(error, OSError))
         summary.status, summary.message, code = "failed", f"{type(error).__name__}: {error}", EXIT_FAILED
     summary.seconds = round(time.monotonic() - clock, 3)
     summary.exit_code = code
-    saved = save(summary)
-    write_views(output)
+    try:
+        saved = save(summary)
+        write_views(output)
+    except OSError as error:
+        print(f"newsbeam: cannot write to the output folder: {error}", file=sys.stderr)
+        return EXIT_FAILED
     if not args.quiet:
         from pipeline.summary import render
 

@@ -2,12 +2,16 @@
 
 A file is written under a hidden name that no reader's glob matches (it does not end in ``.parquet``)
 and renamed into place only once complete: a killed run leaves no half-written file that DuckDB reads.
+A write that fails (a full disk) deletes its hidden file and raises an error naming the file.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from typing import NoReturn
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -33,20 +37,27 @@ def write_parquet_files(
     _ensure_directory(directory)
     batch: list[dict] = []
     writer: _AtomicParquet | None = None
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= ROW_GROUP_ROWS or (writer and writer.rows + len(batch) >= max_rows_per_file):
+    try:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= ROW_GROUP_ROWS or (writer and writer.rows + len(batch) >= max_rows_per_file):
+                writer = writer or _AtomicParquet(directory, file_prefix, schema, compression)
+                writer.write(batch)
+                batch = []
+                if writer.rows >= max_rows_per_file:
+                    yield writer.commit()
+                    writer = None
+        if batch:
             writer = writer or _AtomicParquet(directory, file_prefix, schema, compression)
             writer.write(batch)
-            batch = []
-            if writer.rows >= max_rows_per_file:
-                yield writer.commit()
-                writer = None
-    if batch:
-        writer = writer or _AtomicParquet(directory, file_prefix, schema, compression)
-        writer.write(batch)
-    if writer and writer.rows:
-        yield writer.commit()
+        if writer and writer.rows:
+            yield writer.commit()
+    except BaseException as error:
+        if writer is None:
+            raise
+        writer.abort()
+        _remove_if_empty(directory)
+        _reraise_naming(error, writer.final_path)
 
 
 class _AtomicParquet:
@@ -58,8 +69,14 @@ class _AtomicParquet:
         self.temp_path = join(directory, f".{name}{IN_PROGRESS_SUFFIX}")
         self.schema = schema
         self.rows = 0
+        self.committed = False
+        self._writer = None
         self._handle = FileSystems.create(self.temp_path, compression_type=CompressionTypes.UNCOMPRESSED)
-        self._writer = pq.ParquetWriter(pa.PythonFile(self._handle, mode="w"), schema, compression=compression)
+        try:
+            self._writer = pq.ParquetWriter(pa.PythonFile(self._handle, mode="w"), schema, compression=compression)
+        except BaseException as error:
+            self.abort()
+            _reraise_naming(error, self.final_path)
 
     def write(self, rows: list[dict]) -> None:
         self._writer.write_table(pa.Table.from_pylist(rows, schema=self.schema))
@@ -69,7 +86,18 @@ class _AtomicParquet:
         self._writer.close()
         self._handle.close()
         FileSystems.rename([self.temp_path], [self.final_path])
+        self.committed = True
         return self.final_path, self.rows
+
+    def abort(self) -> None:
+        """Close and delete the unfinished file; closing writes a footer, which fails again on a full disk."""
+        if self.committed:
+            return
+        closers = [self._writer.close] if self._writer else []
+        for close in [*closers, self._handle.close]:
+            with suppress(Exception):
+                close()
+        _delete_quietly(self.temp_path)
 
 
 def committed_keys(output: str, glob: str, column: str) -> Iterator[tuple[str, str, str]]:
@@ -87,12 +115,9 @@ def replace_parquet_file(path: str, rows: list[dict], schema: pa.Schema, compres
     if not rows:
         FileSystems.delete([path])
         return
-    directory, name = path.rsplit("/", 1)
-    temp = join(directory, f".{name}.rewrite{IN_PROGRESS_SUFFIX}")
-    with FileSystems.create(temp, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+    with _written_aside(path, f".rewrite{IN_PROGRESS_SUFFIX}") as handle:
         pq.write_table(pa.Table.from_pylist(rows, schema=schema), pa.PythonFile(handle, mode="w"),
                        compression=compression, row_group_size=ROW_GROUP_ROWS)
-    FileSystems.rename([temp], [path])
 
 
 def matching_files(pattern: str) -> list[str]:
@@ -103,12 +128,43 @@ def matching_files(pattern: str) -> list[str]:
 
 def write_text_atomically(path: str, text: str) -> None:
     """Write a small text file (a run summary) so that readers see it whole or not at all."""
-    directory, name = path.rsplit("/", 1)
-    _ensure_directory(directory)
-    temp = join(directory, f".{name}{IN_PROGRESS_SUFFIX}")
-    with FileSystems.create(temp, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+    _ensure_directory(path.rsplit("/", 1)[0])
+    with _written_aside(path, IN_PROGRESS_SUFFIX) as handle:
         handle.write(text.encode("utf-8"))
-    FileSystems.rename([temp], [path])
+
+
+@contextmanager
+def _written_aside(path: str, suffix: str) -> Iterator:
+    """A handle on a hidden file beside ``path`` that replaces ``path`` when complete, and is deleted on failure."""
+    directory, name = path.rsplit("/", 1)
+    temp = join(directory, f".{name}{suffix}")
+    try:
+        with FileSystems.create(temp, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            yield handle
+        FileSystems.rename([temp], [path])
+    except BaseException as error:
+        _delete_quietly(temp)
+        _reraise_naming(error, path)
+
+
+def _reraise_naming(error: BaseException, path: str) -> NoReturn:
+    """Raise ``error`` again; an OS error that names no file (a failed ``write()``) as one naming ``path``."""
+    if isinstance(error, OSError) and error.errno is not None and not error.filename:
+        raise OSError(error.errno, error.strerror or str(error), path) from error
+    raise error
+
+
+def _delete_quietly(path: str) -> None:
+    with suppress(OSError):
+        FileSystems.delete([path])
+
+
+def _remove_if_empty(directory: str) -> None:
+    """Remove the local folders (``section=``, then ``date=``) a failed write leaves empty; stores have none."""
+    if "://" not in directory:
+        with suppress(OSError):
+            os.rmdir(directory)
+            os.rmdir(os.path.dirname(directory))
 
 
 def _ensure_directory(directory: str) -> None:

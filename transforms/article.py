@@ -66,7 +66,8 @@ class Enricher:
                                min_year=cfg["dates"]["min_year"]),
             language=language,
             extraction=ExtractionSettings(favor_precision=cfg["extraction"]["favor_precision"],
-                                          include_tables=cfg["extraction"]["include_tables"]),
+                                          include_tables=cfg["extraction"]["include_tables"],
+                                          fast=cfg["extraction"].get("fast", False)),
             min_words=cfg["extraction"]["min_words"],
         )
 

@@ -33,6 +33,7 @@ _TITLE_SEPARATOR = re.compile(r"\s+[-|–—·›»:]{1,2}\s+")
 class ExtractionSettings:
     favor_precision: bool = False
     include_tables: bool = False
+    fast: bool = False  # trafilatura without its fallback extractors (readability, jusText)
 
 
 @dataclass
@@ -62,7 +63,7 @@ def extract_html(page: str, url: str | None, settings: ExtractionSettings) -> Ht
         (meta[k] for k in _SECTION_META if meta.get(k)), None)
     document = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_tables=settings.include_tables,
-        favor_precision=settings.favor_precision, output_format="python",
+        favor_precision=settings.favor_precision, fast=settings.fast, output_format="python",
     )
     if document is None:
         return result
