@@ -124,19 +124,32 @@ def clean(captures, tmp_path_factory) -> dict:
 
 # --- SIGKILL ----------------------------------------------------------------------------------------
 
-Trigger = Callable[[Path], bool]
+Trigger = Callable[[Path, float], bool]  # (output folder, wall-clock start of the run) -> fire now?
 
 
-def started(_: Path) -> bool:
+def started(_: Path, __: float) -> bool:
     return True
 
 
 def appeared(*patterns: str) -> Trigger:
-    return lambda output: any(any(output.glob(pattern)) for pattern in patterns)
+    return lambda output, _: any(any(output.glob(pattern)) for pattern in patterns)
 
 
 def tallied(name: str) -> Trigger:
-    return lambda output: any(read_totals(str(folder))[name] for folder in output.glob(".progress-*"))
+    return lambda output, _: any(read_totals(str(folder))[name] for folder in output.glob(".progress-*"))
+
+
+def rewritten(output: Path, since: float) -> bool:
+    """An old partition file is being or has been rewritten by this run."""
+    if any(output.glob("date=*/section=*/.*.rewrite.inprogress")):
+        return True
+    for path in output.glob("date=*/section=*/part-*.parquet"):
+        try:
+            if path.stat().st_mtime > since:
+                return True
+        except FileNotFoundError:  # renamed over while we looked
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -170,20 +183,19 @@ KILL_POINTS = [
     KillPoint("ledger committed", appeared("_ledger/*.parquet")),
     KillPoint("summary saved", appeared("_runs/*.json")),
     *[KillPoint(f"random, {share:.0%} into the run", started, share=share)
-      for share in (_RNG.uniform(0.1, 0.7), _RNG.uniform(0.1, 0.7))],
+      for share in (_RNG.uniform(0.5, 0.8), _RNG.uniform(0.5, 0.8))],
     KillPoint("tagging entities", tallied("entities"), entities=True),
     KillPoint("reading+cleaning, entities on", tallied("files"), _RNG.uniform(0, 0.15), entities=True),
     KillPoint("first partition committed, entities on", appeared("date=*/section=*/part-*.parquet"), entities=True),
-    KillPoint("--reprocess: rewrite in progress", appeared("date=*/section=*/.*.rewrite.inprogress", "_ledger/*"),
-              reprocess=True),
+    KillPoint("--reprocess: first old file rewritten", rewritten, reprocess=True),
     KillPoint("--reprocess: reading", tallied("files"), _RNG.uniform(0, 0.15), reprocess=True),
 ]
 
 
 def kill_when(process: subprocess.Popen, output: Path, point: KillPoint, clean_seconds: float) -> float:
     """SIGKILL the run's process group once ``point`` fires; return when, in seconds after the start."""
-    start = time.monotonic()
-    while not point.trigger(output):
+    start, since = time.monotonic(), time.time()
+    while not point.trigger(output, since):
         if process.poll() is not None:
             pytest.fail(f"kill point {point.name!r}: the run ended (exit {process.returncode}) before it fired")
         time.sleep(POLL_SECONDS)
@@ -200,13 +212,11 @@ def phase_seen(output: Path) -> str:
     totals = sum((read_totals(str(folder)) for folder in output.glob(".progress-*")), Counter())
     if any(output.glob("_ledger/*")) or any(output.glob("_runs/*")):
         return "committing"
-    if any(output.glob("date=*/section=*/.*.rewrite.inprogress")):
-        return "rewriting"
-    if any(output.glob("date=*")):
+    if any(output.glob("date=*")) or any(output.glob("_rejected/*")):
         return "writing"
     if totals["entities"]:
         return "tagging entities"
-    if totals["files"]:
+    if totals["files"] or totals["enriched"]:
         return "reading+cleaning"
     return "starting"
 
@@ -277,3 +287,71 @@ def test_a_full_disk_fails_naming_the_file_and_leaves_no_partial_partition(captu
     assert rows_of(snapshot(output)) == rows_of(clean[False])
     print(f"\nfull disk: exit {process.returncode}, `{failure.split(' failed: ')[1][:100]}...`; "
           f"no hidden or empty partition left; re-run complete, rows lost 0")
+
+
+def test_an_unwritable_output_folder_fails_with_one_clear_error_naming_it(captures, tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("a file where the output folder should be")
+    for output in (taken, Path("/proc/newsbeam-output")):
+        process = spawn(command(captures, output, entities=False))
+        _, errors = process.communicate(timeout=120)
+        assert process.returncode == EXIT_FAILED, errors
+        assert "Traceback" not in errors and f"'{output}" in errors, errors
+        print(f"\nunwritable output {output}: exit {process.returncode}; " + " | ".join(errors.strip().splitlines()))
+    assert taken.read_text() == "a file where the output folder should be"
+
+
+# --- a worker process dying -----------------------------------------------------------------------------
+
+
+def session_processes(session: int) -> dict[int, bytes]:
+    """Command lines of the live processes in a session, by pid (from /proc: Linux)."""
+    found = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                state, _, _, sid = (proc / "stat").read_text().rsplit(")", 1)[1].split()[:4]
+                if int(sid) == session and state != "Z":
+                    found[int(proc.name)] = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
+            except (OSError, ValueError):
+                continue
+    return found
+
+
+def sdk_workers(session: int) -> list[int]:
+    """The Python SDK worker processes of a ``--workers N`` run (not the ``sh -c`` that starts each)."""
+    return [pid for pid, line in session_processes(session).items()
+            if b"sdk_worker_main" in line and not line.startswith(b"/bin/sh")]
+
+
+@pytest.mark.parametrize("moment, trigger", [("reading", tallied("files")),
+                                             ("writing", appeared("date=*/section=*"))])
+def test_a_worker_dying_under_two_workers_fails_the_run_or_loses_nothing(captures, clean, tmp_path, moment, trigger):
+    output = tmp_path / "out"
+    process = spawn(command(captures, output, entities=False, workers=2))
+    since = time.time()
+    while not (trigger(output, since) and len(sdk_workers(process.pid)) == 2):
+        assert process.poll() is None, "the run ended before a worker could be killed"
+        time.sleep(POLL_SECONDS)
+    victim = sdk_workers(process.pid)[0]
+    os.kill(victim, signal.SIGKILL)
+    _, errors = process.communicate(timeout=300)
+    deadline = time.monotonic() + 60
+    while session_processes(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survivors = session_processes(process.pid)
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
+    [summary] = [json.loads(p.read_text()) for p in (output / "_runs").glob("*.json")]
+    seen = snapshot(output)
+    if process.returncode == EXIT_OK:
+        assert rows_of(seen) == rows_of(clean[False]), "success reported with rows missing"
+    else:
+        assert (process.returncode, summary["status"]) == (EXIT_FAILED, "failed") and summary["message"], errors
+    assert survivors == {}
+    assert uncommitted(seen["matched"]) == []
+    assert main(command(captures, output, entities=False)) == EXIT_OK
+    lost, doubled = lost_and_doubled(snapshot(output)["articles"], clean[False]["articles"])
+    assert rows_of(snapshot(output)) == rows_of(clean[False])
+    print(f"\nworker {victim} killed while {moment}: exit {process.returncode} ({summary['status']}: "
+          f"{summary['message'][:80]}), {len(seen['articles'])} rows visible; re-run: lost {lost}, doubled {doubled}")

@@ -60,7 +60,7 @@ class Enricher:
             layout=LayoutRules.from_config(boilerplate, compile_rules(boilerplate["furniture"]), sections),
             sections=sections,
             agencies=build_agency_matcher(cfg["agencies"]["agencies"]),
-            gazetteer=Gazetteer.from_mapping(cfg["gazetteer"]),
+            gazetteer=Gazetteer.shared(cfg["gazetteer"]),
             dateline=build_dateline_config(cfg["dateline"]),
             dates=DateSettings(order=tuple(cfg["dates"]["order"]), max_future_hours=cfg["dates"]["max_future_hours"],
                                min_year=cfg["dates"]["min_year"]),

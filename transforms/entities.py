@@ -356,7 +356,7 @@ class EntityRecognizer:
     def from_config(cls, cfg: dict) -> EntityRecognizer:
         """From a run config (``pipeline.config.load_run_config``): its ``entities`` block and gazetteer."""
         entities = cfg["entities"]
-        places = Gazetteer.from_mapping(cfg["gazetteer"]) if "gazetteer" in cfg else None
+        places = Gazetteer.shared(cfg["gazetteer"]) if "gazetteer" in cfg else None
         return cls(entities["models"], entities["labels"], entities["batch_size"], entities["max_chars"],
                    ContextRules(**entities.get("context", {})), places)
 

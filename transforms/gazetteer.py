@@ -7,6 +7,8 @@ libraries do not (short country names, wire-style state abbreviations, "Washingt
 
 from __future__ import annotations
 
+import json
+import threading
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -38,6 +40,9 @@ def fold(name: str) -> str:
     words = text.replace(".", "").replace("-", " ").split()
     return " ".join(_SAINTS.get(word, word) for word in words)
 
+
+_SHARED: dict[str, Gazetteer] = {}
+_SHARED_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class PlaceMatch:
@@ -71,6 +76,16 @@ class Gazetteer:
         """Build from the libraries plus the YAML at ``path`` (see ``from_mapping``)."""
         with open(path, encoding="utf-8") as handle:
             return cls.from_mapping(yaml.safe_load(handle))
+
+    @classmethod
+    def shared(cls, config: dict) -> Gazetteer:
+        """One gazetteer per process for equal ``config``: it is read-only once built, and building it
+        takes about a second, which the cleaning and the entity stages would otherwise both pay."""
+        key = json.dumps(config, sort_keys=True)
+        with _SHARED_LOCK:
+            if key not in _SHARED:
+                _SHARED[key] = cls.from_mapping(config)
+            return _SHARED[key]
 
     @classmethod
     def from_mapping(cls, config: dict) -> Gazetteer:
