@@ -133,7 +133,7 @@ def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summa
     from pipeline.ledger import list_inputs, load_ledger, plan_inputs
     from pipeline.progress import ProgressMonitor
     from pipeline.sink import join
-    from pipeline.summary import fill_from_counters
+    from pipeline.summary import fill_from_counters, merge_counts
 
     files = list_inputs(summary.inputs)
     plan = plan_inputs(files, load_ledger(summary.output), args.reprocess)
@@ -148,11 +148,15 @@ def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summa
         summary.status, summary.message = "nothing to do", f"all {plan.listed} input files already committed"
         return EXIT_NOTHING_TO_DO
     progress_dir = join(summary.output, f".progress-{summary.run_id}") if "://" not in summary.output else None
-    spec = RunSpec(plan.to_read, summary.output, cfg, summary.run_id, summary.pipeline_version,
-                   reprocess=args.reprocess, since=args.since, until=args.until, progress_dir=progress_dir)
     show = bool(progress_dir) and not args.quiet and sys.stderr.isatty()
+    options, totals = beam_options(args, beam_args), {}
+    chunk = cfg.get("run", {}).get("files_per_pipeline") or len(plan.to_read)
     with ProgressMonitor(progress_dir, len(plan.to_read), enabled=show) if progress_dir else nullcontext():
-        totals = execute(spec, beam_options(args, beam_args))
+        for start in range(0, len(plan.to_read), chunk):
+            spec = RunSpec(plan.to_read[start:start + chunk], summary.output, cfg, summary.run_id,
+                           summary.pipeline_version, reprocess=args.reprocess, since=args.since, until=args.until,
+                           progress_dir=progress_dir)
+            totals = merge_counts(totals, execute(spec, options))
     summary.status = "succeeded"
     if not totals:  # some runners (Flink detached, Dataflow templates) report no metrics to the launcher
         summary.message = "the runner reported no metrics: the figures are unknown, see the ledger and _rejected/"

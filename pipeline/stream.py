@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pipeline.batch import execute, new_run_id
 from pipeline.config import ConfigError, load_run_config, pipeline_version
 from pipeline.options import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, LOCAL_RUNNER, beam_options, expand_input
-from pipeline.summary import RunSummary, fill_from_counters, save
+from pipeline.summary import RunSummary, fill_from_counters, merge_counts, save
 from pipeline.views import write_views
 from transforms.dates import parse_datetime
 
@@ -193,7 +193,7 @@ def _loop(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary: Ru
                 summary.status, summary.message = "failed", f"{type(error).__name__}: {error}"
                 return EXIT_FAILED
             status.add(counters)
-            totals = {k: totals.get(k, 0) + counters.get(k, 0) for k in {*totals, *counters}}
+            totals = merge_counts(totals, counters)
             fill_from_counters(summary, totals)
             summary.seconds = round(time.monotonic() - status.started, 3)
             save(summary)

@@ -60,6 +60,11 @@ def counters(result) -> dict[str, int]:
     return totals
 
 
+def merge_counts(first: dict[str, int], second: dict[str, int]) -> dict[str, int]:
+    """Counter totals of two pipelines run one after the other (chunks of a run, micro-batches)."""
+    return {name: first.get(name, 0) + second.get(name, 0) for name in {*first, *second}}
+
+
 def fill_from_counters(summary: RunSummary, totals: dict[str, int]) -> RunSummary:
     """Copy counter totals into the summary's fields."""
     summary.files_read = totals.get("files_read", 0)

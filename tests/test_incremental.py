@@ -166,3 +166,19 @@ def test_runs_lists_the_history(captures, tmp_path, capsys):
     assert main(["runs", "--output", str(output), "--json"]) == 0
     history = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["status"], r["exit_code"]) for r in history] == [("succeeded", 0), ("nothing to do", EXIT_NOTHING_TO_DO)]
+
+
+def test_a_large_input_runs_in_chunks_with_the_same_result(captures, tmp_path):
+    """Chunks of one file each: every chunk is its own pipeline, the run's figures add up."""
+    folder = tmp_path / "configs"
+    shutil.copytree(CONFIG_DIR, folder)
+    settings = yaml.safe_load((folder / "local.yaml").read_text())
+    settings["run"]["files_per_pipeline"] = 1
+    (folder / "local.yaml").write_text(yaml.safe_dump(settings))
+    chunked, whole = tmp_path / "chunked", tmp_path / "whole"
+    assert run(captures, chunked, "--entities", "off", "--config", str(folder / "local.yaml")) == 0
+    assert run(captures, whole, "--entities", "off") == 0
+    assert [row[1:] for row in table(chunked)] == [row[1:] for row in table(whole)]
+    assert len(list(chunked.glob("_ledger/*.parquet"))) == 3
+    summary = runs(chunked)[-1]
+    assert (summary["files_read"], summary["captures_read"], summary["articles_written"]) == (3, 3, 3)

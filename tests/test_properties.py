@@ -106,6 +106,9 @@ def test_the_shaped_page_exercises_the_rules(enricher):
     assert layout.bylines == ["Jane Doe and John Roe", "Reporting by Ana Lima; Editing by Tom Hart"]
     assert [enricher.find_dateline(p).place if enricher.find_dateline(p) else None for p in layout.paragraphs] == [
         "Harbourton", None, None]
+    properties = [name for name, test in globals().items() if name.startswith("test_") and hasattr(test, "hypothesis")]
+    print(f"\nproperties: {len(properties)} hypothesis tests, up to {QUICK.max_examples} examples each, over "
+          f"arbitrary Unicode mixed with {len(_SHAPED_LINES)} furniture-shaped lines")
 
 
 @QUICK

@@ -160,6 +160,7 @@ def test_captures_full_of_urls_trigger_no_network_access_and_no_file_reads(tmp_p
     rows = article_rows(tmp_path / "out")
     assert (_guard["attempts"], trap.connections) == ([], 0)
     assert code == EXIT_OK and len(rows) == 5
+    assert f"https://127.0.0.1:{trap.port}/canonical/40" in {row["url"] for row in rows}  # the URLs were read, as data
     assert not any("TOP-SECRET-MARKER" in json.dumps(row, default=str) for row in rows)
     print(f"\nnetwork: {len(rows)} captures naming ~20 external URLs each; connection attempts 0 "
           f"(Python-level {len(_guard['attempts'])}, to the local trap {trap.connections}); local file read 0")

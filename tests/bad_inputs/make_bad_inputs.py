@@ -15,7 +15,7 @@ import json
 import os
 import random
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,6 +54,7 @@ def page(number: int, head: str = "", extra_body: str = "") -> str:
 
 
 def text_capture(number: int) -> str:
+    """``story(number)`` as a plain-text capture: the title line, then the paragraphs."""
     title, body = story(number)
     return f"{title}\n\n{body}\n"
 
@@ -128,23 +129,21 @@ def _cut_in_last_record(numbers: list[int]) -> bytes:
 # gzip bombs
 
 
-def _gzip_stream(chunks: Callable[[], object]) -> bytes:
-    """Gzip the chunks that ``chunks()`` yields, at the highest compression (bombs inflate ~1000x)."""
+def _gzip_stream(chunks: Iterable[bytes]) -> bytes:
+    """Gzip ``chunks`` at the highest compression, one at a time (a bomb inflates ~1000x)."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
-    return b"".join([*(compressor.compress(chunk) for chunk in chunks()), compressor.flush()])
+    return b"".join([*(compressor.compress(chunk) for chunk in chunks), compressor.flush()])
 
 
 def _text_bomb(size: int) -> bytes:
-    block = b"A" * MIB
-    return _gzip_stream(lambda: (block for _ in range(size // MIB)))
+    return _gzip_stream(b"A" * MIB for _ in range(size // MIB))
 
 
 def _jsonl_bomb(size: int) -> bytes:
     """Two good records, then one endless line of blanks: the records are read, the rest is cut off."""
     records = "".join(json.dumps({"url": f"https://wire.example/bomb-{n}", "text": text_capture(n)}) + "\n"
                       for n in (40, 41)).encode()
-    block = b" " * MIB
-    return _gzip_stream(lambda: (records, *(block for _ in range(size // MIB))))
+    return _gzip_stream([records, *(b" " * MIB for _ in range(size // MIB))])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -201,7 +200,7 @@ def _invalid_utf8() -> bytes:
 
 
 JAPANESE_STORY = ("東京の区議会は火曜日、新しい図書館の建設計画を賛成多数で可決した。工事は来年の春に始まり、"
-             "完成は再来年の秋を予定している。区長は記者会見で、子どもたちが安心して勉強できる場所を作りたいと述べた。")
+                  "完成は再来年の秋を予定している。区長は記者会見で、子どもたちが安心して勉強できる場所を作りたいと述べた。")
 
 
 def _shift_jis_claiming_utf8() -> bytes:
