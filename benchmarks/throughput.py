@@ -191,6 +191,9 @@ def main() -> None:
     parser.add_argument("--docs", type=int, nargs="+", default=[1000])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--json", type=Path, help="append the record to this JSON-lines file")
+    parser.add_argument("--growth-only", action="store_true",
+                        help="only the pipeline with 1 worker at each size: how time and peak memory grow with N")
+    parser.add_argument("--config", type=Path, help="run config for --growth-only runs (default configs/local.yaml)")
     args = parser.parse_args()
     cfg = load_run_config()
     templates = template_files(args.corpus)
@@ -202,6 +205,13 @@ def main() -> None:
         files = sorted(p for p in (workdir / "captures").iterdir() if not p.name.endswith(".meta.json"))
         print(f"\n== {docs} captures from {len(templates)} templates ({workdir}); "
               f"load average {os.getloadavg()[0]:.2f}")
+        if args.growth_only:
+            extra = ["--config", str(args.config)] if args.config else []
+            run = run_pipeline(workdir / "captures", workdir / "out", 1, extra)
+            print(f"pipeline, 1 worker: {run['seconds']:.1f}s, {run['articles_per_s']:.2f} articles/s, "
+                  f"peak RSS MB {run['peak_rss_mb']}")
+            record["sizes"].append({"docs": docs, "pipeline": [run]})
+            continue
         size = {"docs": docs, "floor": floor(files, cfg, entities=True),
                 "floor_no_entities": floor(files, cfg, entities=False), "peers": extraction_peers(files),
                 "pipeline": [run_pipeline(workdir / "captures", workdir / f"out-{w}", w, []) for w in args.workers],

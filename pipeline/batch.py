@@ -119,11 +119,13 @@ def execute(spec, options) -> dict[str, int]:
 
     from pipeline.graph import build_pipeline
     from pipeline.summary import counters
+    from pipeline.worker_watch import failing_when_a_worker_dies
 
     pipeline = beam.Pipeline(options=options)
     build_pipeline(pipeline, spec)
-    result = pipeline.run()
-    result.wait_until_finish()
+    with failing_when_a_worker_dies():
+        result = pipeline.run()
+        result.wait_until_finish()
     return counters(result)
 
 

@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from pipeline.lock import LOCK_NAME
 from pipeline.options import EXIT_FAILED, EXIT_NOTHING_TO_DO, EXIT_OK
 from pipeline.progress import read_totals
 from pipeline.schema import ARTICLE_GLOB, REJECTED_GLOB
+from pipeline.worker_watch import WorkerDied, failing_when_a_worker_dies
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECTIONS = ["Politics", "Business", "Sport", "Culture"]
@@ -337,7 +339,7 @@ def test_a_worker_dying_under_two_workers_fails_the_run_or_loses_nothing(capture
         time.sleep(POLL_SECONDS)
     victim = sdk_workers(process.pid)[0]
     os.kill(victim, signal.SIGKILL)
-    _, errors = process.communicate(timeout=300)
+    _, errors = process.communicate(timeout=120)  # the runner used to wait for the dead worker for ever
     deadline = time.monotonic() + 60
     while session_processes(process.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -357,3 +359,16 @@ def test_a_worker_dying_under_two_workers_fails_the_run_or_loses_nothing(capture
     assert rows_of(snapshot(output)) == rows_of(clean[False])
     print(f"\nworker {victim} killed while {moment}: exit {process.returncode} ({summary['status']}: "
           f"{summary['message'][:80]}), {len(seen['articles'])} rows visible; re-run: lost {lost}, doubled {doubled}")
+
+
+def test_a_worker_thread_reporting_a_dead_worker_wakes_the_waiting_run():
+    """Beam's worker thread raises this error when the process dies; the blocked main thread must fail."""
+    never = threading.Event()
+    with pytest.raises(WorkerDied, match="return code 137"), failing_when_a_worker_dies():
+        threading.Thread(target=_report_dead_worker).start()
+        never.wait(timeout=60)
+    assert not never.is_set()
+
+
+def _report_dead_worker() -> None:
+    raise RuntimeError("Worker subprocess exited with return code 137")

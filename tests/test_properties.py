@@ -152,8 +152,9 @@ def test_arbitrary_markup_never_raises_and_yields_a_safe_row_or_a_reason(enriche
 # --- dates ------------------------------------------------------------------------------------------
 
 DATE_SETTINGS = DateSettings(order=("record", "sidecar", "url", "html_meta", "json_ld", "dateline", "capture_time"))
-_AWARE = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
-                      timezones=st.sampled_from([UTC, None])).map(lambda d: d.replace(tzinfo=UTC))
+# parse_datetime refuses year 1, the year dateutil fills in when a text has none.
+_AWARE = st.datetimes(min_value=datetime(2, 1, 1), max_value=datetime(9999, 12, 30)).map(
+    lambda d: d.replace(tzinfo=UTC))
 
 
 @QUICK
