@@ -10,7 +10,7 @@ import time
 from contextlib import nullcontext
 from datetime import UTC, datetime
 
-from pipeline.config import ConfigError, load_run_config, pipeline_version
+from pipeline.config import ConfigError, pipeline_version
 from pipeline.options import (
     EXIT_FAILED,
     EXIT_LOCKED,
@@ -21,6 +21,7 @@ from pipeline.options import (
     EXIT_USAGE,
     add_run_arguments,
     beam_options,
+    command_config,
     expand_input,
 )
 from transforms.dates import parse_datetime
@@ -76,12 +77,10 @@ def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     from pipeline.views import write_views
 
     try:
-        cfg = load_run_config(args.config)
+        cfg = command_config(args)
     except ConfigError as error:
         print(f"newsbeam: {error}", file=sys.stderr)
         return EXIT_USAGE
-    if args.entities:
-        cfg["entities"]["enabled"] = args.entities == "on"
     patterns = [expand_input(p) for p in args.input]
     output = expand_input(args.output).rstrip("/*")
     started = datetime.now(UTC)

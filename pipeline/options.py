@@ -7,7 +7,7 @@ import os
 
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
-from pipeline.config import beam_flags, load_beam_options
+from pipeline.config import beam_flags, load_beam_options, load_run_config
 
 # The bare DirectRunner first tries to download a Prism binary, which hangs on a network that accepts
 # connections but never answers; the FnApiRunner is the same local engine without that step.
@@ -58,6 +58,14 @@ def beam_options(args: argparse.Namespace, beam_args: list[str]) -> PipelineOpti
         direct = options.view_as(DirectOptions)
         direct.direct_num_workers, direct.direct_running_mode = args.workers, "multi_processing"
     return options
+
+
+def command_config(args: argparse.Namespace) -> dict:
+    """The run config named by ``--config`` with ``--entities`` applied; raises ConfigError."""
+    cfg = load_run_config(args.config)
+    if getattr(args, "entities", None):
+        cfg["entities"]["enabled"] = args.entities == "on"
+    return cfg
 
 
 def expand_input(pattern: str) -> str:

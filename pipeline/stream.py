@@ -20,8 +20,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pipeline.batch import execute, new_run_id
-from pipeline.config import ConfigError, load_run_config, pipeline_version
-from pipeline.options import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, LOCAL_RUNNER, beam_options, expand_input
+from pipeline.config import ConfigError, pipeline_version
+from pipeline.options import (
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_USAGE,
+    LOCAL_RUNNER,
+    beam_options,
+    command_config,
+    expand_input,
+)
 from pipeline.summary import RunSummary, fill_from_counters, merge_counts, save
 from pipeline.views import write_views
 from transforms.dates import parse_datetime
@@ -108,12 +117,10 @@ def stream_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     from pipeline.lock import LockHeld, OutputLock
 
     try:
-        cfg = load_run_config(args.config)
+        cfg = command_config(args)
     except ConfigError as error:
         print(f"newsbeam: {error}", file=sys.stderr)
         return EXIT_USAGE
-    if args.entities:
-        cfg["entities"]["enabled"] = args.entities == "on"
     output = expand_input(args.output).rstrip("/*")
     if args.engine:
         return _submit_to_engine(args, beam_args, cfg, output)
