@@ -33,7 +33,8 @@ EXIT_CODES_HELP = (
     f"{EXIT_REJECTED} success but captures were rejected (only with --fail-on-reject); "
     f"{EXIT_NOTHING_TO_DO} nothing to do (every input already committed); "
     f"{EXIT_LOCKED} another run holds the output's lock (try again later, or --wait); "
-    f"{EXIT_USAGE} bad usage or configuration; {EXIT_NOTHING_READ} no capture could be read; "
+    f"{EXIT_USAGE} bad usage or configuration; "
+    f"{EXIT_NOTHING_READ} nothing usable (no input matched, or every capture was rejected); "
     f"{EXIT_FAILED} failure.")
 
 

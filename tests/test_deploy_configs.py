@@ -44,12 +44,14 @@ def beam_errors(options) -> list[str]:
 
 
 def test_cluster_configs_share_the_local_rules():
+    """Same rules as local runs; only the Beam options and the one-pipeline-per-run setting differ."""
     local = load_run_config(CONFIGS / "local.yaml")
+    own = {"beam_options", "run"}
     for name in ("flink", "spark", "dataflow"):
         cluster = load_run_config(CONFIGS / f"{name}.yaml")
         assert cluster["beam_options"], name
-        assert {k: v for k, v in cluster.items() if k != "beam_options"} == {
-            k: v for k, v in local.items() if k != "beam_options"}
+        assert cluster["run"] == {"files_per_pipeline": 0}, name
+        assert {k: v for k, v in cluster.items() if k not in own} == {k: v for k, v in local.items() if k not in own}
 
 
 def test_flink_config_lands_in_portable_and_flink_options():

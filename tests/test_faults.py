@@ -41,6 +41,7 @@ from pipeline.worker_watch import WorkerDied, failing_when_a_worker_dies
 FIXTURES = Path(__file__).parent / "fixtures"
 SECTIONS = ["Politics", "Business", "Sport", "Culture"]
 POLL_SECONDS = 0.002
+WAIT_SECONDS = 120  # a run that shows nothing for this long is stuck: killed, and the test fails
 
 
 def write_captures(folder: Path) -> Path:
@@ -84,6 +85,16 @@ def spawn(args: list[str], **kwargs) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, start_new_session=True, **kwargs)
 
 
+def finish(process: subprocess.Popen, timeout: float) -> str:
+    """Wait for a spawned run and return its stderr; a run still going after ``timeout`` is killed and fails."""
+    try:
+        return process.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail(f"the run was still going after {timeout:.0f}s (killed)")
+
+
 def snapshot(output: Path) -> dict:
     """What a reader can see: committed rows, and any file the two query globs match."""
     return {"articles": article_rows(output), "rejected": rejected_rows(output),
@@ -117,7 +128,7 @@ def clean(captures, tmp_path_factory) -> dict:
         output = tmp_path_factory.mktemp("clean")
         started = time.monotonic()
         process = spawn(command(captures, output, entities=entities))
-        _, errors = process.communicate(timeout=300)
+        errors = finish(process, 300)
         assert process.returncode == EXIT_OK, errors
         runs[entities] = {"seconds": time.monotonic() - started, **snapshot(output)}
         assert runs[entities]["articles"] and runs[entities]["rejected"]
@@ -200,6 +211,8 @@ def kill_when(process: subprocess.Popen, output: Path, point: KillPoint, clean_s
     while not point.trigger(output, since):
         if process.poll() is not None:
             pytest.fail(f"kill point {point.name!r}: the run ended (exit {process.returncode}) before it fired")
+        if time.monotonic() - start > WAIT_SECONDS:
+            finish(process, 0)
         time.sleep(POLL_SECONDS)
     time.sleep(point.delay + point.share * clean_seconds)
     killed_at = time.monotonic() - start
@@ -278,7 +291,7 @@ def _small_files_only() -> None:
 def test_a_full_disk_fails_naming_the_file_and_leaves_no_partial_partition(captures, clean, tmp_path):
     output = tmp_path / "out"
     process = spawn(command(captures, output, entities=False), preexec_fn=_small_files_only)
-    _, errors = process.communicate(timeout=300)
+    errors = finish(process, 300)
     assert process.returncode == EXIT_FAILED
     [failure] = [line for line in errors.splitlines() if " failed: " in line]
     assert "File too large" in failure and f"'{output}/" in failure
@@ -298,7 +311,7 @@ def test_an_unwritable_output_folder_fails_with_one_clear_error_naming_it(captur
     taken.write_text("a file where the output folder should be")
     for output in (taken, Path("/proc/newsbeam-output")):
         process = spawn(command(captures, output, entities=False))
-        _, errors = process.communicate(timeout=120)
+        errors = finish(process, 120)
         assert process.returncode == EXIT_FAILED, errors
         assert "Traceback" not in errors and f"'{output}" in errors, errors
         print(f"\nunwritable output {output}: exit {process.returncode}; " + " | ".join(errors.strip().splitlines()))
@@ -336,10 +349,12 @@ def test_a_worker_dying_under_two_workers_fails_the_run_or_loses_nothing(capture
     since = time.time()
     while not (trigger(output, since) and len(sdk_workers(process.pid)) == 2):
         assert process.poll() is None, "the run ended before a worker could be killed"
+        if time.time() - since > WAIT_SECONDS:
+            finish(process, 0)
         time.sleep(POLL_SECONDS)
     victim = sdk_workers(process.pid)[0]
     os.kill(victim, signal.SIGKILL)
-    _, errors = process.communicate(timeout=120)  # the runner used to wait for the dead worker for ever
+    errors = finish(process, 120)  # the runner used to wait for the dead worker for ever
     deadline = time.monotonic() + 60
     while session_processes(process.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
