@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import socket
 import threading
 import time
@@ -62,6 +63,7 @@ class OutputLock:
             if not self.wait:
                 raise LockHeld(read_holder(self.path) or {})
             time.sleep(self.poll)
+        remove_leftovers(self.path.parent)
         self._beat = threading.Thread(target=self._keep_alive, name="newsbeam-lock-heartbeat", daemon=True)
         self._beat.start()
         return self
@@ -122,6 +124,27 @@ class OutputLock:
                 os.utime(self.path)
             except FileNotFoundError:
                 return
+
+
+# What a killed run can leave behind: half-written files (never matched by a reader's glob), progress
+# tallies, and the staging folder of an interrupted compaction. Only the lock holder may remove them.
+_LEFTOVERS = ("date=*/section=*/.*.inprogress", "_rejected/.*.inprogress", "_ledger/.*.inprogress",
+              "_runs/.*.inprogress", ".progress-*", "date=*/.compact-*")
+
+
+def remove_leftovers(output: Path) -> int:
+    """Delete what killed runs left in ``output``; call only while holding its lock. Returns the count."""
+    removed = 0
+    for pattern in _LEFTOVERS:
+        for path in output.glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed += 1
+    if removed:
+        LOG.info("removed %d leftovers of interrupted runs from %s", removed, output)
+    return removed
 
 
 def read_holder(path: Path) -> dict | None:

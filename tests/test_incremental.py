@@ -182,3 +182,17 @@ def test_a_large_input_runs_in_chunks_with_the_same_result(captures, tmp_path):
     assert len(list(chunked.glob("_ledger/*.parquet"))) == 3
     summary = runs(chunked)[-1]
     assert (summary["files_read"], summary["captures_read"], summary["articles_written"]) == (3, 3, 3)
+
+
+def test_the_next_run_removes_what_a_killed_run_left_behind(captures, tmp_path):
+    output = tmp_path / "out"
+    assert run(captures, output, "--entities", "off") == 0
+    partition = next(output.glob("date=*/section=*"))
+    leftovers = [partition / ".part-x.parquet.inprogress", output / ".progress-x" / "1-2.json",
+                 partition.parent / ".compact-x" / "part-compacted-x.parquet"]
+    for path in leftovers:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("half")
+    assert run(captures, output, "--entities", "off") == EXIT_NOTHING_TO_DO
+    assert not any(path.exists() for path in leftovers)
+    assert not (output / ".progress-x").exists() and not (partition.parent / ".compact-x").exists()
