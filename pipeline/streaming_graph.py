@@ -130,7 +130,7 @@ class WatchFiles(beam.PTransform):
 class CapturesFromFiles(beam.PTransform):
     """Input files to captures (main) and ``rejected``, with ``ReadCaptures`` as in the batch job."""
 
-    def __init__(self, read_settings: str):
+    def __init__(self, read_settings: dict):
         super().__init__()
         self.read_settings = read_settings
 
@@ -201,7 +201,7 @@ class FilesFromMessages(beam.DoFn):
 class CapturesFromRecords(beam.DoFn):
     """A message carrying one JSONL-shaped capture record to that capture, read like a JSONL line."""
 
-    def __init__(self, origin: str, read_settings: str):
+    def __init__(self, origin: str, read_settings: dict):
         self.origin = origin
         self.read_settings = read_settings
         self.limits = None
@@ -219,7 +219,7 @@ class CapturesFromRecords(beam.DoFn):
 class CapturesFromMessages(beam.PTransform):
     """Message bodies to captures (main) and ``rejected``: files they name, or records they carry."""
 
-    def __init__(self, message: str, origin: str, read_settings: str):
+    def __init__(self, message: str, origin: str, read_settings: dict):
         super().__init__()
         self.message, self.origin, self.read_settings = message, origin, read_settings
 
