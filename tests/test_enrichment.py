@@ -110,8 +110,8 @@ def test_mentions_are_cleaned():
 
 
 def test_language_is_deterministic_and_und_for_short_text():
-    seed_detector(0)
     settings = LanguageSettings(min_letters=40)
+    seed_detector(settings)
     text = "Los ministros de Agricultura de la Unión Europea acordaron este lunes un plan común."
     assert detect_language(text, settings)[0] == "es"
     assert detect_language(text, settings) == detect_language(text, settings)

@@ -18,7 +18,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "eval" / "sentences_tiny.jsonl"
 @pytest.fixture(scope="module")
 def settings(run_config) -> LanguageSettings:
     configured = LanguageSettings(**run_config["language"])
-    seed_detector(configured.seed)
+    seed_detector(configured)
     return configured
 
 

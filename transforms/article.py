@@ -55,7 +55,7 @@ class Enricher:
         sections = SectionIndex.from_config(cfg["sections"])
         boilerplate = cfg["boilerplate"]
         language = LanguageSettings(**cfg["language"])
-        seed_detector(language.seed)
+        seed_detector(language)
         return cls(
             layout=LayoutRules.from_config(boilerplate, compile_rules(boilerplate["furniture"]), sections),
             sections=sections,
