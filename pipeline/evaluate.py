@@ -38,6 +38,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                              f"(default: {DEFAULT_CORPORA} when it exists)")
     parser.add_argument("--limit", type=int, default=None, help="score only the first N items of each corpus")
     parser.add_argument("--json", type=Path, default=None, dest="json_out", help="also write the results here")
+    parser.add_argument("--config", type=Path, default=None,
+                        help="score this run config instead of configs/local.yaml (e.g. a tuned copy)")
     parser.set_defaults(handler=eval_command)
 
 
@@ -57,11 +59,12 @@ def eval_command(args: argparse.Namespace, _extra: list[str]) -> int:
     for task, score, corpus in runs:
         clock = time.monotonic()
         try:
-            result = score(corpus, args.limit, _progress(task))
+            result = score(corpus, args.limit, _progress(task), args.config)
         except CorpusError as error:
             print(f"\nnewsbeam eval {task}: malformed corpus: {error}", file=sys.stderr)
             return EXIT_FAILED
         result.details["seconds"] = round(time.monotonic() - clock, 1)
+        result.details["config"] = str(args.config or "configs/local.yaml")
         results.append(result)
         print(render(result) + f"\n({result.details['seconds']} s)\n", flush=True)
     if args.json_out:

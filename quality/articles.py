@@ -2,7 +2,8 @@
 
 Scores must describe what ``newsbeam run`` writes, so nothing here re-implements a step: an HTML file
 goes through the same reader as in a run (gzip, charset detection) and the same ``Enricher`` built from
-the default run config. Articles are cached per file because several tasks score the same pages.
+the run config (`configs/local.yaml` unless ``newsbeam eval --config`` names another). Articles are cached
+per file and config because several tasks score the same pages.
 """
 
 from __future__ import annotations
@@ -18,35 +19,35 @@ from transforms.article import Enricher, build_article
 from transforms.records import Capture
 
 
-@lru_cache(maxsize=1)
-def _pipeline() -> tuple[Enricher, ReadLimits]:
-    cfg = load_run_config()
+@lru_cache(maxsize=2)
+def _pipeline(config: Path | None) -> tuple[Enricher, ReadLimits]:
+    cfg = load_run_config(config)
     return Enricher.from_config(cfg), read_limits(cfg["read"])
 
 
 @cache
-def html_article(path: Path, url: str | None) -> dict | None:
+def html_article(path: Path, url: str | None, config: Path | None = None) -> dict | None:
     """The article row the pipeline writes for the HTML capture in ``path`` fetched from ``url``.
 
     None when the pipeline rejects the page (as a run would). The corpora carry no fetch time, so there
     is no capture time to fall back on (the file's modification time dates the corpus, not the page).
     """
-    capture = read_html_capture(path)
+    capture = read_html_capture(path, config)
     if capture is None:
         return None
     capture = replace(capture, url=url or None, captured_at=None, captured_at_source=None)
-    return build_article(capture, _pipeline()[0])[0]
+    return build_article(capture, _pipeline(config)[0])[0]
 
 
-def read_html_capture(path: Path) -> Capture | None:
+def read_html_capture(path: Path, config: Path | None = None) -> Capture | None:
     """The capture the pipeline's reader makes of ``path`` (gzip, charset), None if it rejects the file."""
-    captures = [c for c in iter_captures(str(path), _pipeline()[1]) if isinstance(c, Capture)]
+    captures = [c for c in iter_captures(str(path), _pipeline(config)[1]) if isinstance(c, Capture)]
     return captures[0] if captures else None
 
 
-def text_article(source: str, text: str, captured_at: datetime | None) -> dict | None:
+def text_article(source: str, text: str, captured_at: datetime | None, config: Path | None = None) -> dict | None:
     """The article row for a plain-text capture (a wire story), or None when it is rejected."""
-    enricher, _ = _pipeline()
+    enricher, _ = _pipeline(config)
     capture = Capture(source, "text", text, captured_at=captured_at,
                       captured_at_source="record" if captured_at else None)
     return build_article(capture, enricher)[0]

@@ -66,13 +66,14 @@ def score_texts(pairs: Iterable[tuple[str, str]]) -> dict[str, float]:
     return averaged_scores([shingle_match(g, p) for g, p in pairs], [tokens(g) == tokens(p) for g, p in pairs])
 
 
-def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None]) -> TaskResult:
+def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None],
+          config: Path | None = None) -> TaskResult:
     """Our ``body`` column and every stored baseline output, on the same pages."""
     pages = read_benchmark_pages(corpus)[:limit]
     baselines = read_benchmark_baselines(corpus)
     ours = []
     for done, page in enumerate(pages, start=1):
-        article = html_article(page.html_path, page.url)
+        article = html_article(page.html_path, page.url, config)
         ours.append((page.body, article["body"] if article else ""))
         progress(done, len(pages))
     result = TaskResult("body", corpus.name, "word-4-gram shingle P/R/F1 averaged per page; exact-token accuracy")

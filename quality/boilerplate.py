@@ -48,11 +48,12 @@ def segment_scores(counts: SegmentCounts) -> dict[str, float]:
             "f1": f1(precision, recall)}
 
 
-def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None]) -> TaskResult:
+def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None],
+          config: Path | None = None) -> TaskResult:
     pages = read_segment_pages(corpus)[:limit]
     total, alone, rejected = SegmentCounts(), SegmentCounts(), 0
     for done, page in enumerate(pages, start=1):
-        article = html_article(page.html_path, page.url)
+        article = html_article(page.html_path, page.url, config)
         rejected += article is None
         total += count_segments(article["body"] if article else "", page.with_segments, page.without_segments)
         alone += count_segments(trafilatura_text(page.html_path, page.url), page.with_segments, page.without_segments)

@@ -21,7 +21,8 @@ from quality.report import CorpusError, Score, TaskResult
 _REUTERS, _CONLL = "reuters21578", "conll2003-eng-testb"
 
 
-def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None]) -> TaskResult:
+def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None],
+          config: Path | None = None) -> TaskResult:
     """``corpus`` is the Reuters folder, the CoNLL folder, or a folder holding both."""
     sets = _story_sets(corpus, limit)
     total, done = sum(len(stories) for stories in sets.values()), 0
@@ -29,7 +30,7 @@ def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None])
     for name, stories in sets.items():
         place, day = FieldTally(), FieldTally()
         for story in stories:
-            _tally_story(story, text_article(f"{name}#{story.id}", story.text, story.captured_at), place, day)
+            _tally_story(story, text_article(f"{name}#{story.id}", story.text, story.captured_at, config), place, day)
             done += 1
             progress(done, total)
         result.scores.append(Score(f"newsbeam place ({name})", place.scores(), place.gold))

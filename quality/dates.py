@@ -47,11 +47,12 @@ def published_day(article: dict | None) -> str | None:
     return value.date().isoformat() if value else None
 
 
-def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None]) -> TaskResult:
+def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None],
+          config: Path | None = None) -> TaskResult:
     pages = [p for p in read_segment_pages(corpus) if p.date or p.title or p.author][:limit]
     tallies = {name: FieldTally() for name in ("date", "htmldate", "title", "author")}
     for done, page in enumerate(pages, start=1):
-        _tally_page(page, html_article(page.html_path, page.url), tallies)
+        _tally_page(page, html_article(page.html_path, page.url, config), tallies)
         progress(done, len(pages))
     result = TaskResult("date", corpus.name, "exact match where gold exists (date: same day); P = right/predicted, "
                         "R = right/gold")

@@ -127,13 +127,14 @@ def _batches(items: list, size: int) -> Iterator[tuple[int, list]]:
         yield start, items[start : start + size]
 
 
-def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None]) -> TaskResult:
+def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None],
+          config: Path | None = None) -> TaskResult:
     """Score the pipeline's recognizer per document and the raw model per sentence on the same run."""
     from pipeline.config import load_run_config
     from transforms.entities import EntityRecognizer
 
     documents = read_conll(Path(corpus) / GOLD_FILE)[:limit]
-    recognizer = EntityRecognizer.from_config(load_run_config())
+    recognizer = EntityRecognizer.from_config(load_run_config(config))
     nlp = recognizer.pipelines.get("en")
     if nlp is None:
         raise CorpusError("no English spaCy model is installed; nothing to score")

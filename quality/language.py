@@ -14,7 +14,7 @@ import re
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from quality.report import CorpusError, Score, TaskResult
@@ -117,15 +117,17 @@ def _sample(rows: list[dict], limit: int | None) -> list[dict]:
     return sample
 
 
-def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None]) -> TaskResult:
+def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None],
+          config: Path | None = None) -> TaskResult:
     """Score ``detect_language`` with the run config's settings, and langdetect's own best guess."""
     from langdetect import LangDetectException, detect_langs
 
     from pipeline.config import load_run_config
     from transforms.language import UNDETERMINED, LanguageSettings, detect_language, seed_detector
 
-    settings = LanguageSettings(**load_run_config()["language"])
-    seed_detector(settings.seed)
+    settings = LanguageSettings(**load_run_config(config)["language"])
+    seed_detector(settings)
+    seed_detector(replace(settings, implementations=("langdetect",)))  # the baseline is langdetect itself
     rows = read_sentences(Path(corpus) / SENTENCES_FILE)
     supported = supported_languages()
     scored = _sample([row for row in rows if row["lang"] in supported], limit)
