@@ -15,6 +15,14 @@ from transforms.layout import LayoutRules
 from transforms.sections import SectionIndex
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_dir(tmp_path_factory) -> None:
+    """Tests (and the runs they start) keep built gazetteers in a folder of their own, not the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NEWSBEAM_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def run_config() -> dict:
     return load_run_config()

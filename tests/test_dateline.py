@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from transforms import gazetteer as gazetteer_module
 from transforms.agencies import AgencyMatcher, load_agency_matcher
 from transforms.dateline import (
     DEFAULT_CONFIG,
@@ -407,3 +409,29 @@ def test_archive_dateline_line_with_iso_date(gazetteer, agencies, line, place, c
 )
 def test_iso_dated_lines_that_are_not_datelines(gazetteer, agencies, line):
     assert parse_dateline(line, gazetteer, agencies) is None
+
+
+def test_gazetteer_cache_gives_the_built_gazetteer(run_config, tmp_path, monkeypatch):
+    """A gazetteer loaded from the disk cache answers as one built from the libraries; a damaged cache
+    file is rebuilt, and another config gets a cache file of its own."""
+    monkeypatch.setenv("NEWSBEAM_CACHE_DIR", str(tmp_path))
+    config = run_config["gazetteer"]
+    built = gazetteer_module._load_or_build(json.dumps(config), lambda: Gazetteer.from_mapping(config))
+    [cached_file] = tmp_path.glob("gazetteer-*.json")
+    assert not list(tmp_path.glob(".*"))  # written through a temporary file, renamed into place
+    loaded = gazetteer_module._load_or_build(json.dumps(config), lambda: pytest.fail("the cache was not used"))
+    places = ["Nusa Dua", "KYIV", "Santa Clara", "São Paulo", "Georgia", "Washington", "Nowhereville"]
+    assert [loaded.resolve(p) for p in places] == [built.resolve(p) for p in places]
+    assert loaded.resolve("Nusa Dua", "Indonesia") == ("Indonesia", "ID")
+    assert loaded.resolve("KYIV") == ("Ukraine", "UA")
+    assert loaded.resolve("Columbus", "Ohio") == built.resolve("Columbus", "Ohio") == ("United States", "US")
+
+    cached_file.write_bytes(b"{not json")
+    rebuilt = gazetteer_module._load_or_build(json.dumps(config), lambda: Gazetteer.from_mapping(config))
+    assert rebuilt.resolve("KYIV") == ("Ukraine", "UA")
+    assert cached_file.read_bytes() != b"{not json"
+
+    other = {**config, "place_aliases": {"FR": ["Gay Paree"]}}
+    aliased = gazetteer_module._load_or_build(json.dumps(other), lambda: Gazetteer.from_mapping(other))
+    assert aliased.resolve("Gay Paree") == ("France", "FR") and built.resolve("Gay Paree") is None
+    assert len(list(tmp_path.glob("gazetteer-*.json"))) == 2
