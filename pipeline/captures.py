@@ -127,14 +127,16 @@ class _Source:
     gunzip: _Gunzip | None
 
 
-def iter_captures(path: str, limits: ReadLimits) -> Iterator[Capture | Rejection]:
+def iter_captures(path: str, limits: ReadLimits,
+                  stat: tuple[int, float] | None = None) -> Iterator[Capture | Rejection]:
     """Yield the captures in one file, and a Rejection for each record or file that cannot be read.
 
-    Never raises for bad input: a file-level failure found midway (truncated gzip, size cap) yields
-    the captures read so far and then one Rejection.
+    ``stat`` is the file's ``(size, mtime seconds)`` when the caller listed it already (else it is
+    looked up). Never raises for bad input: a file-level failure found midway (truncated gzip, size
+    cap) yields the captures read so far and then one Rejection.
     """
     try:
-        yield from _iter_file(path, limits)
+        yield from _iter_file(path, limits, stat)
     except _ReadFailure as failure:
         yield Rejection(path, failure.reason, failure.detail, extra=dict(failure.extra))
     except OSError as error:
@@ -143,8 +145,8 @@ def iter_captures(path: str, limits: ReadLimits) -> Iterator[Capture | Rejection
         )
 
 
-def _iter_file(path: str, limits: ReadLimits) -> Iterator[Capture | Rejection]:
-    size, mtime = _stat(path)
+def _iter_file(path: str, limits: ReadLimits, stat: tuple[int, float] | None) -> Iterator[Capture | Rejection]:
+    size, mtime = _from_seconds(*stat) if stat else _stat(path)
     if size is not None and size > limits.max_file_bytes:
         raise _ReadFailure(
             "too_large",
@@ -174,8 +176,11 @@ def _stat(path: str) -> tuple[int | None, datetime | None]:
     matches = FileSystems.match([path])[0].metadata_list
     if not matches:
         return None, None
-    seconds = matches[0].last_updated_in_seconds
-    return matches[0].size_in_bytes, datetime.fromtimestamp(seconds, tz=UTC) if seconds else None
+    return _from_seconds(matches[0].size_in_bytes, matches[0].last_updated_in_seconds)
+
+
+def _from_seconds(size: int, seconds: float) -> tuple[int, datetime | None]:
+    return size, datetime.fromtimestamp(seconds, tz=UTC) if seconds else None
 
 
 # --------------------------------------------------------------------------------------------------

@@ -117,7 +117,7 @@ class ReadCaptures(beam.DoFn):
         yield beam.pvalue.TaggedOutput(FILES, (item.path, {"size": item.size, "mtime": item.mtime,
                                                            "sha256": _sha256(item.path)}))
         captures = 0
-        for capture in iter_captures(item.path, self.limits):
+        for capture in iter_captures(item.path, self.limits, (item.size, item.mtime)):
             captures += 1
             count("captures_read")
             if isinstance(capture, Rejection):

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from dateutil import parser as dateutil_parser
 
 _DOTTED_DATE = re.compile(r"(?<!\d)\d{1,2}\.\d{1,2}\.\d{2,4}(?!\d)")
+# Extended ISO 8601 calendar dates, optionally with a time and an offset; anything else goes to dateutil.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _URL_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?!\d)")
 
 
@@ -36,16 +38,31 @@ def parse_datetime(value: object) -> datetime | None:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str) and value.strip() and len(value) <= 100:
-        try:
-            parsed = dateutil_parser.parse(value.strip(), default=datetime(1, 1, 1),
-                                           dayfirst=bool(_DOTTED_DATE.search(value)))
-        except (ValueError, OverflowError):
+        parsed = _iso_datetime(value.strip()) or _free_form_datetime(value.strip())
+        if parsed is None:
             return None
     else:
         return None
     if parsed.year < 2:
         return None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def _iso_datetime(value: str) -> datetime | None:
+    """ISO 8601 as most meta tags and JSON-LD write it, parsed by the standard library (fast path)."""
+    if not _ISO_DATE.match(value):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _free_form_datetime(value: str) -> datetime | None:
+    try:
+        return dateutil_parser.parse(value, default=datetime(1, 1, 1), dayfirst=bool(_DOTTED_DATE.search(value)))
+    except (ValueError, OverflowError):
+        return None
 
 
 def date_from_url(url: str | None) -> datetime | None:
