@@ -227,9 +227,25 @@ def main() -> None:
         size["peers"] = {name: (rate + size["peers_after"][name]) / 2 for name, rate in size["peers_before"].items()}
         _print(size)
         record["sizes"].append(size)
+    _print_growth(record["sizes"])
     if args.json:
         with open(args.json, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
+
+
+def _print_growth(sizes: list[dict]) -> None:
+    """How the 1-worker pipeline's time and peak memory grow from the smallest N to each larger one."""
+    if len(sizes) < 2:
+        return
+    first = sizes[0]["pipeline"][0]
+    first_peak = max(mb for _, mb in first["peak_rss_mb"])
+    for size in sizes[1:]:
+        run = size["pipeline"][0]
+        peak = max(mb for _, mb in run["peak_rss_mb"])
+        print(f"{sizes[0]['docs']} -> {size['docs']} captures, 1 worker: time {run['seconds'] / first['seconds']:.2f}x "
+              f"for {size['docs'] / sizes[0]['docs']:.0f}x the captures ({first['articles_per_s']:.2f} -> "
+              f"{run['articles_per_s']:.2f} articles/s); largest process peak RSS {first_peak} -> {peak} MB "
+              f"({peak / first_peak:.2f}x)")
 
 
 def _print(size: dict) -> None:
