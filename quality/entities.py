@@ -134,7 +134,8 @@ def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None],
     from transforms.entities import EntityRecognizer
 
     documents = read_conll(Path(corpus) / GOLD_FILE)[:limit]
-    recognizer = EntityRecognizer.from_config(load_run_config(config))
+    cfg = load_run_config(config)
+    recognizer = EntityRecognizer.from_config(cfg)
     nlp = recognizer.pipelines.get("en")
     if nlp is None:
         raise CorpusError("no English spaCy model is installed; nothing to score")
@@ -142,7 +143,7 @@ def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None],
     ours: set[Span] = set()
     raw: set[Span] = set()
     total, done = 2 * len(documents), 0
-    for first, batch in _batches(documents, recognizer.batch_size):
+    for first, batch in _batches(documents, cfg["entities"]["batch_size"]):
         found = recognizer.mentions("en", [doc.text for doc in batch])
         for index, mentions in enumerate(found, first):
             ours |= to_spans(index, 0, ((m.start, m.end, m.label) for m in mentions))

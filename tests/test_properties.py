@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
+from itertools import pairwise
 
 import pytest
 from dateutil import parser as dateutil_parser
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from pipeline.config import load_run_config
 from transforms.article import Enricher, build_article, count_words
 from transforms.dates import DateSettings, choose_published, date_from_month_day, date_from_url, parse_datetime
+from transforms.entities import groups_of_chars
 from transforms.furniture import classify_line, normalise_line
 from transforms.html_page import title_without_site
 from transforms.identity import article_id, canonical_url
@@ -254,3 +256,17 @@ def test_identities_are_well_formed_for_any_input(url, body):
     canonical = canonical_url(url)
     assert canonical is None or canonical.startswith("https://")
     assert re.fullmatch(r"(?:url|body):[0-9a-f]{32}", article_id(url, body))
+
+
+# --- NER batches ------------------------------------------------------------------------------------
+
+
+@QUICK
+@given(texts=st.lists(st.text(max_size=60)), budget=st.integers(1, 100))
+def test_ner_groups_keep_every_text_in_order_within_the_character_budget(texts, budget):
+    groups = list(groups_of_chars(texts, budget))
+    assert [text for group in groups for text in group] == texts
+    assert all(group for group in groups)
+    assert all(len(group) == 1 or sum(map(len, group)) <= budget for group in groups)
+    # Greedy: a group closes only when the next text would overflow it.
+    assert all(sum(map(len, group)) + len(after[0]) > budget for group, after in pairwise(groups))

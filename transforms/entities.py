@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -316,6 +317,23 @@ def _unlabelled_places(
     return found
 
 
+def groups_of_chars(texts: list[str], budget: int) -> Iterator[list[str]]:
+    """Consecutive texts in groups of at most ``budget`` characters (a longer text is a group of its own).
+
+    spaCy's peak memory grows with everything it holds in one batch, not with the number of texts.
+    """
+    group: list[str] = []
+    size = 0
+    for text in texts:
+        if group and size + len(text) > budget:
+            yield group
+            group, size = [], 0
+        group.append(text)
+        size += len(text)
+    if group:
+        yield group
+
+
 def first_installed(packages: list[str]) -> str | None:
     """The first spaCy model package in ``packages`` that is importable here."""
     return next((name for name in packages if importlib.util.find_spec(name) is not None), None)
@@ -329,7 +347,7 @@ class EntityRecognizer:
         self,
         models: dict[str, list[str]],
         labels: list[str],
-        batch_size: int,
+        batch_chars: int,
         max_chars: int,
         rules: ContextRules | None = None,
         places: Gazetteer | None = None,
@@ -337,7 +355,7 @@ class EntityRecognizer:
         import spacy  # heavy import, only where NER runs
 
         self.labels = frozenset(labels)
-        self.batch_size = batch_size
+        self.batch_chars = batch_chars
         self.max_chars = max_chars
         self.rules = rules or ContextRules()
         self.places = places
@@ -357,7 +375,7 @@ class EntityRecognizer:
         """From a run config (``pipeline.config.load_run_config``): its ``entities`` block and gazetteer."""
         entities = cfg["entities"]
         places = Gazetteer.shared(cfg["gazetteer"]) if "gazetteer" in cfg else None
-        return cls(entities["models"], entities["labels"], entities["batch_size"], entities["max_chars"],
+        return cls(entities["models"], entities["labels"], entities["batch_chars"], entities["max_chars"],
                    ContextRules(**entities.get("context", {})), places)
 
     def mentions(self, language: str, texts: list[str]) -> list[list[Mention]]:
@@ -368,7 +386,8 @@ class EntityRecognizer:
         read = [text[: self.max_chars] for text in texts]
         if self.rules.recase_shouting:
             read = [recase_shouting(text, self.rules, self.places) for text in read]
-        docs = nlp.pipe(read, batch_size=self.batch_size)
+        groups = groups_of_chars(read, self.batch_chars)
+        docs = (doc for group in groups for doc in nlp.pipe(group, batch_size=len(group)))
         return [
             resolve_mentions(
                 doc.text,
