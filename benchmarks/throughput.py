@@ -121,6 +121,20 @@ def extraction_peers(files: list[Path]) -> dict[str, float]:
     return peers
 
 
+def extraction_only(files: list[Path], workdir: Path, templates: list[Path]) -> dict:
+    """``newsbeam run`` with configs/extraction-only.yaml, its start-up (one capture), and the peers
+    measured just before and just after it (their mean is its baseline: the machine's speed drifts)."""
+    build_input(templates, 1, workdir / "one")
+    flags = ["--config", str(REPO / "configs" / "extraction-only.yaml")]
+    measured = {"peers_before": extraction_peers(files),
+                "extraction_only": run_pipeline(workdir / "captures", workdir / "out-noner", 1, flags),
+                "peers_after": extraction_peers(files),
+                "extraction_only_startup": run_pipeline(workdir / "one", workdir / "out-one", 1, flags)}
+    measured["peers"] = {name: (rate + measured["peers_after"][name]) / 2
+                         for name, rate in measured["peers_before"].items()}
+    return measured
+
+
 def run_pipeline(captures: Path, output: Path, workers: int, extra: list[str]) -> dict:
     """``newsbeam run`` as a user runs it, with peak RSS per process sampled from /proc."""
     command = [sys.executable, "-m", "pipeline.cli", "run", "--input", str(captures), "--output", str(output),
@@ -195,6 +209,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="append the record to this JSON-lines file")
     parser.add_argument("--growth-only", action="store_true",
                         help="only the pipeline with 1 worker at each size: how time and peak memory grow with N")
+    parser.add_argument("--extraction-only", action="store_true",
+                        help="only extraction: the peers and the pipeline with configs/extraction-only.yaml")
     parser.add_argument("--config", type=Path, help="run config for --growth-only runs (default configs/local.yaml)")
     args = parser.parse_args()
     cfg = load_run_config()
@@ -214,18 +230,14 @@ def main() -> None:
                   f"peak RSS MB {run['peak_rss_mb']}")
             record["sizes"].append({"docs": docs, "pipeline": [run]})
             continue
-        build_input(templates, 1, workdir / "one")
-        extraction_only = ["--config", str(REPO / "configs" / "extraction-only.yaml")]
-        size = {"docs": docs, "floor": floor(files, cfg, entities=True),
-                "floor_no_entities": floor(files, cfg, entities=False),
-                "pipeline": [run_pipeline(workdir / "captures", workdir / f"out-{w}", w, []) for w in args.workers],
-                # The peers run just before and just after extraction only; their mean is its baseline.
-                "peers_before": extraction_peers(files),
-                "extraction_only": run_pipeline(workdir / "captures", workdir / "out-noner", 1, extraction_only),
-                "peers_after": extraction_peers(files),
-                "extraction_only_startup": run_pipeline(workdir / "one", workdir / "out-one", 1, extraction_only)}
-        size["peers"] = {name: (rate + size["peers_after"][name]) / 2 for name, rate in size["peers_before"].items()}
-        _print(size)
+        size = {"docs": docs}
+        if not args.extraction_only:
+            size |= {"floor": floor(files, cfg, entities=True), "floor_no_entities": floor(files, cfg, entities=False),
+                     "pipeline": [run_pipeline(workdir / "captures", workdir / f"out-{w}", w, [])
+                                  for w in args.workers]}
+            _print(size)
+        size |= extraction_only(files, workdir, templates)
+        _print_extraction(size)
         record["sizes"].append(size)
     _print_growth(record["sizes"])
     if args.json:
@@ -234,18 +246,22 @@ def main() -> None:
 
 
 def _print_growth(sizes: list[dict]) -> None:
-    """How the 1-worker pipeline's time and peak memory grow from the smallest N to each larger one."""
+    """How the 1-worker pipeline's (or extraction only's) time and peak memory grow from the smallest N."""
     if len(sizes) < 2:
         return
-    first = sizes[0]["pipeline"][0]
+    first = _one_worker_run(sizes[0])
     first_peak = max(mb for _, mb in first["peak_rss_mb"])
     for size in sizes[1:]:
-        run = size["pipeline"][0]
+        run = _one_worker_run(size)
         peak = max(mb for _, mb in run["peak_rss_mb"])
         print(f"{sizes[0]['docs']} -> {size['docs']} captures, 1 worker: time {run['seconds'] / first['seconds']:.2f}x "
               f"for {size['docs'] / sizes[0]['docs']:.0f}x the captures ({first['articles_per_s']:.2f} -> "
               f"{run['articles_per_s']:.2f} articles/s); largest process peak RSS {first_peak} -> {peak} MB "
               f"({peak / first_peak:.2f}x)")
+
+
+def _one_worker_run(size: dict) -> dict:
+    return size["pipeline"][0] if "pipeline" in size else size["extraction_only"]
 
 
 def _print(size: dict) -> None:
@@ -258,17 +274,23 @@ def _print(size: dict) -> None:
     if len(size["pipeline"]) > 1:
         one, two = size["pipeline"][0], size["pipeline"][1]
         print(f"2 workers vs 1: {two['articles_per_s'] / one['articles_per_s']:.2f}x")
-    noner, bare = size["extraction_only"], size["floor_no_entities"]
+
+
+def _print_extraction(size: dict) -> None:
+    noner = size["extraction_only"]
     startup = size["extraction_only_startup"]["seconds"]
-    net = noner["articles"] / (noner["seconds"] - startup)
-    print(f"extraction only (--entities off):     {noner['articles_per_s']:7.2f} articles/s   "
-          f"{noner['articles_per_s'] / bare['articles_per_s']:.2f}x the floor without NER   "
-          f"peak RSS MB {noner['peak_rss_mb']}")
-    print(f"  net of its start-up ({startup:.1f}s, the same command on one capture): {net:7.2f} articles/s")
+    # Net of start-up only means something when the run is much longer than its start-up.
+    net = noner["articles"] / (noner["seconds"] - startup) if noner["seconds"] > 2 * startup else None
+    versus_floor = (f"{noner['articles_per_s'] / size['floor_no_entities']['articles_per_s']:.2f}x the floor "
+                    "without NER   " if "floor_no_entities" in size else "")
+    print(f"extraction only (--entities off):     {noner['articles_per_s']:7.2f} articles/s   {versus_floor}"
+          f"stages {noner['stage_seconds']}   peak RSS MB {noner['peak_rss_mb']}")
+    if net:
+        print(f"  net of its start-up ({startup:.1f}s, the same command on one capture): {net:7.2f} articles/s")
     for peer, rate in size["peers"].items():
         print(f"  peer {peer:<32}{rate:7.2f} pages/s (before {size['peers_before'][peer]:.2f}, after "
-              f"{size['peers_after'][peer]:.2f})   pipeline extraction-only = {noner['articles_per_s'] / rate:.2f}x, "
-              f"net of start-up {net / rate:.2f}x")
+              f"{size['peers_after'][peer]:.2f})   pipeline extraction-only = {noner['articles_per_s'] / rate:.2f}x"
+              + (f", net of start-up {net / rate:.2f}x" if net else ""))
 
 
 if __name__ == "__main__":
