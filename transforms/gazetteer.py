@@ -30,17 +30,6 @@ _UNDECOMPOSED = str.maketrans(
 
 _SAINTS = {"saint": "st", "sainte": "ste"}
 
-
-class _CombiningMarks(dict):
-    """A ``str.translate`` table deleting combining marks, filled in as characters are first seen."""
-
-    def __missing__(self, code: int) -> int | None:
-        self[code] = None if unicodedata.combining(chr(code)) else code
-        return self[code]
-
-
-_COMBINING_MARKS = _CombiningMarks()
-
 # Lower rank wins when one name has several meanings.
 _KIND_RANK = {"alias": 0, "country": 1, "city": 2, "alternate name": 3}
 
@@ -50,11 +39,10 @@ def fold(name: str) -> str:
     spells "Saint Joseph", wires "ST. JOSEPH")."""
     text = name.casefold()
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED)).translate(_COMBINING_MARKS)
+        text = unicodedata.normalize("NFKD", text.translate(_UNDECOMPOSED))
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     words = text.replace(".", "").replace("-", " ").split()
-    if "saint" in text:
-        words = [_SAINTS.get(word, word) for word in words]
-    return " ".join(words)
+    return " ".join(_SAINTS.get(word, word) for word in words)
 
 
 _SHARED: dict[str, Gazetteer] = {}
@@ -63,7 +51,7 @@ _SHARED_LOCK = threading.Lock()
 class PlaceMatch(NamedTuple):
     """One meaning of a place name; ``kind`` says which source gave it, so callers can weigh it.
 
-    A named tuple rather than a dataclass: the gazetteer makes about 100,000 of them at start-up."""
+    A named tuple, so the gazetteer's tables are plain JSON for its disk cache (see ``tables``)."""
 
     code: str
     kind: str
