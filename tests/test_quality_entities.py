@@ -151,6 +151,18 @@ def test_recognizer_spans_and_entities_come_from_the_same_mentions(recognizer):
     assert next(e for e in entities if e.text == "Amara Okafor").count == 2  # the lone surname counts toward it
 
 
+def test_new_words_do_not_stay_in_the_model_vocabulary(recognizer):
+    """A long run meets new names every day; the model's string store must not keep them all."""
+    strings = recognizer.pipelines["en"].vocab.strings
+    before = len(strings)
+    names = [f"Anatol Vexbur{chr(97 + i)}" for i in range(20)]
+    texts = [f"Foreign Minister {name} told reporters in Kelmora on Monday that talks would resume." for name in names]
+    found = recognizer.recognise("en", texts)
+    assert ("Anatol Vexbura", "PERSON") in {(e.text, e.label) for e in found[0]}  # the texts were read
+    assert len(strings) == before
+    assert "Vexburh" not in strings
+
+
 def test_score_on_a_tiny_corpus(tmp_path):
     shutil.copy(FIXTURE, tmp_path / "conllpp_test.txt")
     seen = []

@@ -386,17 +386,22 @@ class EntityRecognizer:
         read = [text[: self.max_chars] for text in texts]
         if self.rules.recase_shouting:
             read = [recase_shouting(text, self.rules, self.places) for text in read]
-        groups = groups_of_chars(read, self.batch_chars)
-        docs = (doc for group in groups for doc in nlp.pipe(group, batch_size=len(group)))
-        return [
-            resolve_mentions(
-                doc.text,
-                [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents if ent.label_ in self.labels],
-                self.rules,
-                self.places,
-            )
-            for doc in docs
-        ]
+        # Every new word a doc meets stays in the model's vocabulary, so a long run over fresh news grows
+        # without bound (6,000 texts with made-up names: 84,780 -> 480,394 strings, RSS 337 -> 401 MB). A
+        # memory zone drops them when it closes (strings stay 84,780, RSS 280-310 MB); nothing made in it
+        # is kept but offsets and labels.
+        with nlp.memory_zone():
+            groups = groups_of_chars(read, self.batch_chars)
+            docs = (doc for group in groups for doc in nlp.pipe(group, batch_size=len(group)))
+            return [
+                resolve_mentions(
+                    doc.text,
+                    [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents if ent.label_ in self.labels],
+                    self.rules,
+                    self.places,
+                )
+                for doc in docs
+            ]
 
     def recognise(self, language: str, texts: list[str]) -> list[list[Entity]]:
         """Entities for each text (all in ``language``); empty lists when no model serves it."""
