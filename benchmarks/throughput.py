@@ -141,12 +141,13 @@ def run_pipeline(captures: Path, output: Path, workers: int, extra: list[str]) -
                "--workers", str(workers), "--quiet", *extra]
     clock = time.perf_counter()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peaks: dict[int, tuple[str, int]] = {}
+    peaks: dict[int, tuple[str, int, int]] = {}
     while process.poll() is None:
         for pid in _descendants(process.pid) | {process.pid}:
-            peak = _peak_rss_kb(pid)
+            peak, anon = _memory_kb(pid)
             if peak:
-                peaks[pid] = (_role(pid, process.pid), max(peak, peaks.get(pid, ("", 0))[1]))
+                _, last_peak, last_anon = peaks.get(pid, ("", 0, 0))
+                peaks[pid] = (_role(pid, process.pid), max(peak, last_peak), max(anon, last_anon))
         time.sleep(0.2)
     seconds = time.perf_counter() - clock
     errors = process.stderr.read()
@@ -155,7 +156,8 @@ def run_pipeline(captures: Path, output: Path, workers: int, extra: list[str]) -
     [summary] = [json.loads(p.read_text()) for p in (output / "_runs").glob("*.json")]
     return {"workers": workers, "seconds": seconds, "articles": summary["articles_written"],
             "articles_per_s": summary["articles_written"] / seconds, "stage_seconds": summary["stage_seconds"],
-            "peak_rss_mb": sorted((role, round(kb / 1024)) for role, kb in peaks.values())}
+            "peak_rss_mb": sorted((role, round(kb / 1024)) for role, kb, _ in peaks.values()),
+            "peak_anon_mb": sorted((role, round(kb / 1024)) for role, _, kb in peaks.values())}
 
 
 def _descendants(root: int) -> set[int]:
@@ -175,14 +177,19 @@ def _descendants(root: int) -> set[int]:
     return found
 
 
-def _peak_rss_kb(pid: int) -> int:
+def _memory_kb(pid: int) -> tuple[int, int]:
+    """``(peak RSS, anonymous RSS now)`` of a process. Peak RSS also counts the pages of library code a
+    process has touched; anonymous memory is its data alone (sampled, so a peak shorter than the
+    sampling interval can be missed)."""
+    fields = {}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
+            name, _, value = line.partition(":")
+            if name in ("VmHWM", "RssAnon"):
+                fields[name] = int(value.split()[0])
+    except (OSError, ValueError, IndexError):
         pass
-    return 0
+    return fields.get("VmHWM", 0), fields.get("RssAnon", 0)
 
 
 def _role(pid: int, root: int) -> str:
@@ -227,7 +234,7 @@ def main() -> None:
             extra = ["--config", str(args.config)] if args.config else []
             run = run_pipeline(workdir / "captures", workdir / "out", 1, extra)
             print(f"pipeline, 1 worker: {run['seconds']:.1f}s, {run['articles_per_s']:.2f} articles/s, "
-                  f"peak RSS MB {run['peak_rss_mb']}")
+                  f"peak RSS MB {run['peak_rss_mb']}, anonymous {run['peak_anon_mb']}")
             record["sizes"].append({"docs": docs, "pipeline": [run]})
             continue
         size = {"docs": docs}
@@ -250,14 +257,14 @@ def _print_growth(sizes: list[dict]) -> None:
     if len(sizes) < 2:
         return
     first = _one_worker_run(sizes[0])
-    first_peak = max(mb for _, mb in first["peak_rss_mb"])
+    first_peak, first_anon = (max(mb for _, mb in first[key]) for key in ("peak_rss_mb", "peak_anon_mb"))
     for size in sizes[1:]:
         run = _one_worker_run(size)
-        peak = max(mb for _, mb in run["peak_rss_mb"])
+        peak, anon = (max(mb for _, mb in run[key]) for key in ("peak_rss_mb", "peak_anon_mb"))
         print(f"{sizes[0]['docs']} -> {size['docs']} captures, 1 worker: time {run['seconds'] / first['seconds']:.2f}x "
               f"for {size['docs'] / sizes[0]['docs']:.0f}x the captures ({first['articles_per_s']:.2f} -> "
               f"{run['articles_per_s']:.2f} articles/s); largest process peak RSS {first_peak} -> {peak} MB "
-              f"({peak / first_peak:.2f}x)")
+              f"({peak / first_peak:.2f}x), anonymous (data, sampled) {first_anon} -> {anon} MB ({anon / first_anon:.2f}x)")
 
 
 def _one_worker_run(size: dict) -> dict:
