@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -13,6 +13,7 @@ from transforms.dates import (
     choose_published,
     date_from_month_day,
     date_from_url,
+    date_settings,
     parse_datetime,
 )
 from transforms.entities import clean_mention, merge_mentions
@@ -55,6 +56,16 @@ def test_dates_parse_to_utc():
     assert parse_datetime("Sat, 09 Jul 2022 10:00:00 GMT") == datetime(2022, 7, 9, 10, tzinfo=UTC)
     assert parse_datetime("not a date") is None
     assert parse_datetime(None) is None
+
+
+@pytest.mark.filterwarnings("ignore::dateutil.parser.UnknownTimezoneWarning")  # as transforms/dates.py does
+def test_zone_abbreviations_listed_in_the_config_give_their_offset(run_config):
+    zones = date_settings(run_config["dates"]).zones
+    parsed = parse_datetime("November 19, 2019, 07:47 PM EST", zones)
+    assert parsed == datetime(2019, 11, 20, 0, 47, tzinfo=UTC) and parsed.utcoffset() == timedelta(hours=-5)
+    assert parse_datetime("19 Nov 2019 07:09 CEST", zones).utcoffset() == timedelta(hours=2)
+    # Not listed: the time as written, taken as UTC (as without a zone).
+    assert parse_datetime("November 19, 2019, 07:47 PM IST", zones) == datetime(2019, 11, 19, 19, 47, tzinfo=UTC)
 
 
 def test_url_dates():

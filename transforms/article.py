@@ -18,6 +18,7 @@ from transforms.dates import (
     choose_published,
     date_from_month_day,
     date_from_url,
+    date_settings,
     parse_datetime,
 )
 from transforms.furniture import compile_rules
@@ -62,8 +63,7 @@ class Enricher:
             agencies=build_agency_matcher(cfg["agencies"]["agencies"]),
             gazetteer=Gazetteer.shared(cfg["gazetteer"]),
             dateline=build_dateline_config(cfg["dateline"]),
-            dates=DateSettings(order=tuple(cfg["dates"]["order"]), max_future_hours=cfg["dates"]["max_future_hours"],
-                               min_year=cfg["dates"]["min_year"]),
+            dates=date_settings(cfg["dates"]),
             language=language,
             extraction=ExtractionSettings(favor_precision=cfg["extraction"]["favor_precision"],
                                           include_tables=cfg["extraction"]["include_tables"],
@@ -160,9 +160,9 @@ def _without_dateline(paragraphs: list[str], dateline: Dateline | None) -> list[
 
 def _published(capture: Capture, page: HtmlExtract, dateline: Dateline | None, url: str | None,
                settings: DateSettings) -> tuple[datetime | None, str]:
-    candidates = {source: parse_datetime(value) for source, value in page.dates.items()}
+    candidates = {source: parse_datetime(value, settings.zones) for source, value in page.dates.items()}
     if capture.published_hint_source:
-        candidates[capture.published_hint_source] = parse_datetime(capture.published_hint)
+        candidates[capture.published_hint_source] = parse_datetime(capture.published_hint, settings.zones)
     candidates["url"] = date_from_url(url or capture.url)
     if dateline and dateline.month and dateline.day:
         candidates["dateline"] = (datetime(dateline.year, dateline.month, dateline.day, tzinfo=UTC) if dateline.year

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from dateutil import parser as dateutil_parser
+
+# A zone abbreviation dateutil does not know (and `dates.zone_abbreviations` does not list) leaves the time
+# as written, taken as UTC like any time without a zone; said here once rather than warned per page.
+warnings.filterwarnings("ignore", category=dateutil_parser.UnknownTimezoneWarning)
 
 _DOTTED_DATE = re.compile(r"(?<!\d)\d{1,2}\.\d{1,2}\.\d{2,4}(?!\d)")
 # Extended ISO 8601 calendar dates, optionally with a time and an offset; anything else goes to dateutil.
@@ -25,20 +31,29 @@ class DateSettings:
     order: tuple[str, ...]
     max_future_hours: float = 36
     min_year: int = 1980
+    zones: Mapping[str, int] = field(default_factory=dict)  # zone abbreviation -> seconds east of UTC
 
 
-def parse_datetime(value: object) -> datetime | None:
+def date_settings(cfg: dict) -> DateSettings:
+    """From the run config's ``dates`` block (zone offsets there are in hours)."""
+    zones = {name.upper(): round(hours * 3600) for name, hours in cfg.get("zone_abbreviations", {}).items()}
+    return DateSettings(order=tuple(cfg["order"]), max_future_hours=cfg["max_future_hours"],
+                        min_year=cfg["min_year"], zones=zones)
+
+
+def parse_datetime(value: object, zones: Mapping[str, int] | None = None) -> datetime | None:
     """A timezone-aware datetime from an ISO/RFC/free-form date string or a datetime; else None.
 
     The offset the source wrote is kept (the instant is the same as in UTC): the publication day is
     the day in the publisher's zone, not the UTC day, which differs for evening stories. Naive values
     are taken as UTC: a capture that gives no zone says nothing better. Dotted numeric dates
-    (``10.12.2022``) are day-first, as everywhere that writes them.
+    (``10.12.2022``) are day-first, as everywhere that writes them. ``zones`` gives the offsets of zone
+    abbreviations a free-form date may end with ("07:47 PM EST"), in seconds east of UTC.
     """
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str) and value.strip() and len(value) <= 100:
-        parsed = _iso_datetime(value.strip()) or _free_form_datetime(value.strip())
+        parsed = _iso_datetime(value.strip()) or _free_form_datetime(value.strip(), zones)
         if parsed is None:
             return None
     else:
@@ -58,9 +73,10 @@ def _iso_datetime(value: str) -> datetime | None:
         return None
 
 
-def _free_form_datetime(value: str) -> datetime | None:
+def _free_form_datetime(value: str, zones: Mapping[str, int] | None) -> datetime | None:
     try:
-        return dateutil_parser.parse(value, default=datetime(1, 1, 1), dayfirst=bool(_DOTTED_DATE.search(value)))
+        return dateutil_parser.parse(value, default=datetime(1, 1, 1), dayfirst=bool(_DOTTED_DATE.search(value)),
+                                     tzinfos=zones)
     except (ValueError, OverflowError):
         return None
 
