@@ -111,7 +111,8 @@ class BuildArticles(beam.PTransform):
         superseded = (
             {"articles": cleaned.articles | "ArticlesByUri" >> beam.Map(lambda a: (a["source_uri"], a)),
              "rejected": rejected | "RejectedByUri" >> beam.Map(lambda r: (r.source_uri, None)),
-             "committed": committed | "CommittedByUri" >> beam.Map(lambda row: (row[2], (row[1], row[0])))}
+             "committed": committed | "CommittedByUri" >> beam.FlatMap(
+                 _keyed_by_capture_if_read, frozenset(f.path for f in spec.files))}
             | "JoinByCapture" >> beam.CoGroupByKey()
             | "Supersede" >> beam.ParDo(Supersede()).with_outputs(DROPS, main="articles")
         )
@@ -130,6 +131,13 @@ class BuildArticles(beam.PTransform):
             | "AddEntities" >> beam.ParDo(AddEntities(spec.cfg, spec.progress_dir))
         )
         return {"rows": rows, "rejected": cleaned[REJECTED], "outcomes": resolved[OUTCOMES], "drops": drops}
+
+
+def _keyed_by_capture_if_read(row: tuple[str, str, str], read: frozenset[str]):
+    """A committed ``(key, file, source_uri)`` row keyed by its capture, when that capture's input file is
+    read in this pipeline: no other row can be superseded, and the join then holds only these."""
+    if source_file(row[2]) in read:
+        yield row[2], (row[1], row[0])
 
 
 class WriteArticles(beam.PTransform):
