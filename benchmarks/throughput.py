@@ -264,7 +264,8 @@ def _print_growth(sizes: list[dict]) -> None:
         print(f"{sizes[0]['docs']} -> {size['docs']} captures, 1 worker: time {run['seconds'] / first['seconds']:.2f}x "
               f"for {size['docs'] / sizes[0]['docs']:.0f}x the captures ({first['articles_per_s']:.2f} -> "
               f"{run['articles_per_s']:.2f} articles/s); largest process peak RSS {first_peak} -> {peak} MB "
-              f"({peak / first_peak:.2f}x), anonymous (data, sampled) {first_anon} -> {anon} MB ({anon / first_anon:.2f}x)")
+              f"({peak / first_peak:.2f}x), anonymous (data, sampled) {first_anon} -> {anon} MB "
+              f"({anon / first_anon:.2f}x)")
 
 
 def _one_worker_run(size: dict) -> dict:
