@@ -53,19 +53,34 @@ class RunSpec:
 
 
 class Committed(beam.PTransform):
-    """``(key, file, source_uri)`` for every row already committed under the output glob."""
+    """``(key, file, source_uri)`` for the rows already committed under the output glob.
 
-    def __init__(self, output: str, glob: str, key: str):
+    With ``meeting`` (a PCollection of this run's new keys) only the rows this run can meet: their key is
+    among the new keys, or their capture's input file among ``read``. Every other committed row can
+    neither make a new row a duplicate nor be superseded, and would only fill the joins; without this
+    filter each chunk of a long backfill joined every key committed before it.
+    """
+
+    def __init__(self, output: str, glob: str, key: str, meeting=None, read: frozenset[str] = frozenset()):
         super().__init__()
         self.output, self.glob, self.key = output, glob, key
+        self.meeting, self.read = meeting, read
 
     def expand(self, pbegin):
         glob, key = self.glob, self.key
-        return (
-            pbegin
-            | "Output" >> beam.Create([self.output])
-            | "Rows" >> beam.FlatMap(lambda out: committed_keys(out, glob, key))
-        )
+        output = pbegin | "Output" >> beam.Create([self.output])
+        if self.meeting is None:
+            return output | "Rows" >> beam.FlatMap(lambda out: committed_keys(out, glob, key))
+        return output | "Rows" >> beam.FlatMap(_committed_meeting, glob, key, beam.pvalue.AsList(self.meeting),
+                                               self.read)
+
+
+def _committed_meeting(output: str, glob: str, column: str, keys: list[str], read: frozenset[str]):
+    """The committed rows whose key is in ``keys`` or whose capture's input file is in ``read``."""
+    wanted = frozenset(keys)
+    for row in committed_keys(output, glob, column):
+        if row[0] in wanted or source_file(row[2]) in read:
+            yield row
 
 
 class ReadFiles(beam.PTransform):
@@ -106,13 +121,16 @@ class BuildArticles(beam.PTransform):
         cleaned = captures | "CleanAndEnrich" >> beam.ParDo(
             CleanAndEnrich(spec.cfg, spec.run_id, spec.version, spec.progress_dir)).with_outputs(
             REJECTED, main="articles")
-        committed = captures.pipeline | "CommittedArticles" >> Committed(spec.output, ARTICLE_GLOB, "article_id")
+        new_ids = cleaned.articles | "NewIds" >> beam.Map(lambda a: a["article_id"])
+        read_files = frozenset(f.path for f in spec.files)
+        committed = captures.pipeline | "CommittedArticles" >> Committed(
+            spec.output, ARTICLE_GLOB, "article_id", new_ids, read_files)
         rejected = (read["rejected"], cleaned[REJECTED]) | "RejectedHere" >> beam.Flatten()
         superseded = (
             {"articles": cleaned.articles | "ArticlesByUri" >> beam.Map(lambda a: (a["source_uri"], a)),
              "rejected": rejected | "RejectedByUri" >> beam.Map(lambda r: (r.source_uri, None)),
              "committed": committed | "CommittedByUri" >> beam.FlatMap(
-                 _keyed_by_capture_if_read, frozenset(f.path for f in spec.files))}
+                 _keyed_by_capture_if_read, read_files)}
             | "JoinByCapture" >> beam.CoGroupByKey()
             | "Supersede" >> beam.ParDo(Supersede()).with_outputs(DROPS, main="articles")
         )
@@ -191,11 +209,12 @@ class WriteRejected(beam.PTransform):
     def expand(self, rejected):
         spec, out_cfg = self.spec, self.spec.cfg["output"]
         counted = rejected | "CountRejections" >> beam.ParDo(_CountRejection()).with_outputs(OUTCOMES, main="rows")
-        committed = (rejected.pipeline | "CommittedRejections" >> Committed(spec.output, REJECTED_GLOB, "rejection_id")
+        new = counted.rows | "RejectionRows" >> beam.Map(_keyed_rejection, spec.run_id, spec.version)
+        committed = (rejected.pipeline | "CommittedRejections" >> Committed(
+                         spec.output, REJECTED_GLOB, "rejection_id", new | "NewIds" >> beam.Keys())
                      | "ById" >> beam.Map(lambda row: (row[0], row[1])))
         paths = (
-            {"new": counted.rows | "RejectionRows" >> beam.Map(_keyed_rejection, spec.run_id, spec.version),
-             "committed": committed}
+            {"new": new, "committed": committed}
             | "JoinCommitted" >> beam.CoGroupByKey()
             | "KeepNew" >> beam.ParDo(KeepNewRejections())
             | "OneGroup" >> beam.Map(lambda row: (None, row))

@@ -10,13 +10,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-import pyarrow.parquet as pq
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from pipeline.captures import is_capture_path
 from pipeline.schema import LEDGER_GLOB
-from pipeline.sink import join, matching_files
+from pipeline.sink import join, matching_files, read_parquet
 
 _CHUNK = 1 << 20
 
@@ -75,8 +74,7 @@ class LedgerCache:
         return {path: entry for path, (_, entry) in self._entries.items()}
 
     def _merge(self, ledger_file: str) -> None:
-        with FileSystems.open(ledger_file, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-            table = pq.read_table(handle, columns=["path", "size", "mtime", "sha256", "committed_at"])
+        table = read_parquet(ledger_file, ["path", "size", "mtime", "sha256", "committed_at"])
         for row in table.to_pylist():
             stamp = row["committed_at"].isoformat()
             if row["path"] not in self._entries or self._entries[row["path"]][0] <= stamp:

@@ -103,11 +103,20 @@ class _AtomicParquet:
 def committed_keys(output: str, glob: str, column: str) -> Iterator[tuple[str, str, str]]:
     """``(key, file, source_uri)`` for every row of the committed files matching ``glob`` under ``output``."""
     for path in matching_files(join(output, glob)):
-        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-            table = pq.read_table(handle, columns=[column, "source_uri"])
+        table = read_parquet(path, [column, "source_uri"])
         for key, source_uri in zip(table.column(column).to_pylist(), table.column("source_uri").to_pylist(),
                                    strict=True):
             yield key, path, source_uri
+
+
+def read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
+    """One Parquet file on any filesystem Beam knows, as a table (all columns, or ``columns``).
+
+    ``ParquetFile.read`` skips the dataset layer that ``pq.read_table`` goes through: the keys of 910
+    small files took 0.35 s instead of 0.79 s, and every chunk of a run reads all committed keys.
+    """
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        return pq.ParquetFile(handle).read(columns=columns)
 
 
 def replace_parquet_file(path: str, rows: list[dict], schema: pa.Schema, compression: str = "zstd") -> None:

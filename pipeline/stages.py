@@ -16,7 +16,6 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 import apache_beam as beam
-import pyarrow.parquet as pq
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
@@ -25,7 +24,7 @@ from pipeline.captures import iter_captures, read_limits, source_file
 from pipeline.ledger import InputFile
 from pipeline.progress import ProgressTally
 from pipeline.schema import ARTICLE_SCHEMA, LEDGER_SCHEMA, REJECTED_SCHEMA
-from pipeline.sink import join, replace_parquet_file, write_parquet_files
+from pipeline.sink import join, read_parquet, replace_parquet_file, write_parquet_files
 from pipeline.worker_state import shared
 from transforms.identity import sha256_hex
 from transforms.records import Capture, Rejection
@@ -348,8 +347,7 @@ class RewriteFile(beam.DoFn):
         old_path, grouped = element
         drops = set(grouped["drops"])
         rows = list(grouped["rows"])
-        with FileSystems.open(old_path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-            kept = [row for row in pq.read_table(handle).to_pylist() if row["article_id"] not in drops]
+        kept = [row for row in read_parquet(old_path).to_pylist() if row["article_id"] not in drops]
         replace_parquet_file(old_path, kept + rows, ARTICLE_SCHEMA)
         count("articles_written", len(rows))
         count("files_rewritten")

@@ -226,6 +226,21 @@ def test_rerun_adds_no_rows_and_new_captures_add_only_theirs(tmp_path):
     assert all(p.stat().st_mtime_ns == t for p, t in first_files.items())
 
 
+def test_a_copy_in_a_new_file_of_an_article_committed_earlier_is_a_counted_duplicate(tmp_path):
+    """The later run reads only the new file; the committed row it duplicates lives in a file it does not read."""
+    captures, output = tmp_path / "in", tmp_path / "out"
+    captures.mkdir()
+    seed_capture(captures)
+    shutil.copy(FIXTURES / "chip-plant.html", captures / "chip-plant.html")
+    assert run([captures], output) == 0
+    before = rows(output)
+    shutil.copy(FIXTURES / "chip-plant.html", captures / "chip-plant-recrawled.html")
+    assert run([captures], output) == 0
+    summary = last_summary(output)
+    assert (summary["files_read"], summary["articles_written"], summary["already_committed"]) == (1, 0, 1)
+    assert rows(output) == before
+
+
 def test_rejections_are_not_repeated_by_a_rerun(tmp_path):
     captures, output = tmp_path / "in", tmp_path / "out"
     captures.mkdir()
