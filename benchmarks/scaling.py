@@ -85,7 +85,7 @@ def run_newsbeam(captures: Path, output: Path, workers: int, extra: list[str]) -
     command = [sys.executable, "-m", "pipeline.cli", "run", "--input", str(captures), "--output", str(output),
                "--workers", str(workers), "--quiet", *extra]
     clock, cpu = time.monotonic(), _children_cpu_seconds()
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)  # SDK workers log at INFO
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     wall, cpu = time.monotonic() - clock, _children_cpu_seconds() - cpu
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} exited with {done.returncode}:\n{done.stderr[-4000:]}")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import sys
 
 from pipeline import batch, compact, evaluate, history, query, report, stream
+from pipeline.logs import configure_logging
 
 # Modules with a ``register(subparsers)`` function; each sets ``handler`` (and ``passes_beam_args``
 # when unknown options are Beam's) on its parser.
@@ -38,27 +37,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     configure_logging(args.log_format, args.log_level or ("WARNING" if getattr(args, "quiet", False) else "INFO"))
     return args.handler(args, extra)
-
-
-class JsonLines(logging.Formatter):
-    """One JSON object per record: time, level, logger, message (and the traceback, if any)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname,
-                 "logger": record.name, "message": record.getMessage()}
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def configure_logging(log_format: str, level: str) -> None:
-    """Leveled logs on stderr, as text or JSON lines; newsbeam's own at ``level``."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonLines() if log_format == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler], force=True)
-    # Beam narrates its own machinery at INFO; keep it to warnings unless debugging.
-    logging.getLogger("apache_beam").setLevel(level if level == "DEBUG" else "WARNING")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ from pipeline.config import beam_flags, load_beam_options, load_run_config
 # The bare DirectRunner first tries to download a Prism binary, which hangs on a network that accepts
 # connections but never answers; the FnApiRunner is the same local engine without that step.
 LOCAL_RUNNER = "FnApiRunner"
+# The same engine with N worker processes, started so that they log like newsbeam (pipeline/local_runner.py).
+MULTI_PROCESS_RUNNER = "pipeline.local_runner.MultiProcessRunner"
 
 # Exit codes a scheduler can act on. 75 is sysexits' EX_TEMPFAIL ("try again later"); 99 is the code
 # Airflow's BashOperator treats as "skipped" by default.
@@ -55,6 +57,8 @@ def beam_options(args: argparse.Namespace, beam_args: list[str]) -> PipelineOpti
     standard = options.view_as(StandardOptions)
     standard.runner = standard.runner or LOCAL_RUNNER
     if args.workers > 1:
+        if standard.runner == LOCAL_RUNNER:
+            standard.runner = MULTI_PROCESS_RUNNER
         direct = options.view_as(DirectOptions)
         direct.direct_num_workers, direct.direct_running_mode = args.workers, "multi_processing"
     return options

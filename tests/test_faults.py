@@ -338,7 +338,7 @@ def session_processes(session: int) -> dict[int, bytes]:
 def sdk_workers(session: int) -> list[int]:
     """The Python SDK worker processes of a ``--workers N`` run (not the ``sh -c`` that starts each)."""
     return [pid for pid, line in session_processes(session).items()
-            if b"sdk_worker_main" in line and not line.startswith(b"/bin/sh")]
+            if b"sdk_worker" in line and not line.startswith(b"/bin/sh")]
 
 
 @pytest.mark.parametrize("moment, trigger", [("reading", tallied("files")), ("writing", appeared("date=*/section=*"))],

@@ -109,6 +109,12 @@ def test_two_workers_write_the_same_rows_in_the_same_files(captures, baseline, t
     assert outcome(tmp_path / "out") == baseline
 
 
+def test_two_workers_are_quiet_under_quiet(captures, tmp_path, capfd):
+    """The worker processes write to the same stderr: Beam's worker narrates its start and stop at INFO."""
+    assert run(captures, tmp_path / "out", "--workers", "2") == 0
+    assert capfd.readouterr().err == ""
+
+
 def test_rerun_with_another_worker_count_adds_only_the_new_capture_file(tmp_path):
     captures, output = tmp_path / "in", tmp_path / "out"
     write_captures(captures, "seed_shaped.txt", "chip-plant.html")
