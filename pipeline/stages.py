@@ -1,4 +1,4 @@
-"""Thin DoFns around the plain functions in ``transforms/`` and ``pipeline/captures.py``.
+"""Thin DoFns around the plain functions in ``transforms/`` and ``pipeline/captures/``.
 
 Each stage sends what it cannot use to the ``rejected`` output with a named reason, counts what it
 does, reports per-file outcomes for the ledger, and builds its heavy state in ``setup`` (once per

@@ -1,0 +1,80 @@
+"""The entry point: open a capture file, un-gzip and sniff it, and hand it to the reader of its kind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+from pipeline.captures.jsonl import read_jsonl
+from pipeline.captures.single import read_html_file, read_text_file
+from pipeline.captures.sniff import sniff_kind
+from pipeline.captures.source import ReadLimits, Source
+from pipeline.captures.streams import GZIP_MAGIC, Gunzip, Prefixed, RawFile, ReadFailure, read_head, read_up_to
+from pipeline.captures.warc import read_warc
+from transforms.records import Capture, Rejection
+
+READERS = {
+    "warc": read_warc,
+    "jsonl": read_jsonl,
+    "html": read_html_file,
+    "text": read_text_file,
+}
+
+
+def iter_captures(path: str, limits: ReadLimits,
+                  stat: tuple[int, float] | None = None) -> Iterator[Capture | Rejection]:
+    """Yield the captures in one file, and a Rejection for each record or file that cannot be read.
+
+    ``stat`` is the file's ``(size, mtime seconds)`` when the caller listed it already (else it is
+    looked up). Never raises for bad input: a file-level failure found midway (truncated gzip, size
+    cap) yields the captures read so far and then one Rejection.
+    """
+    try:
+        yield from _iter_file(path, limits, stat)
+    except ReadFailure as failure:
+        yield Rejection(path, failure.reason, failure.detail, extra=dict(failure.extra))
+    except OSError as error:
+        yield Rejection(
+            path, "unreadable", f"Could not read the file: {error}", extra={"error": type(error).__name__}
+        )
+
+
+def _iter_file(path: str, limits: ReadLimits, stat: tuple[int, float] | None) -> Iterator[Capture | Rejection]:
+    size, mtime = _from_seconds(*stat) if stat else _stat(path)
+    if size is not None and size > limits.max_file_bytes:
+        raise ReadFailure(
+            "too_large",
+            f"The file is {size} bytes, over max_file_bytes ({limits.max_file_bytes}).",
+            size=size,
+            limit=limits.max_file_bytes,
+        )
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        stream = RawFile(handle, limits.max_file_bytes)
+        magic = read_up_to(stream, len(GZIP_MAGIC))
+        stream = Prefixed(magic, stream)
+        gunzip = Gunzip(stream, limits.max_decompressed_bytes) if magic == GZIP_MAGIC else None
+        head, body = read_head(gunzip or stream, limits.sniff_bytes)
+        if not head:
+            raise ReadFailure("empty_file", "The file has no content.")
+        kind = sniff_kind(head, path)
+        if kind == "binary":
+            raise ReadFailure(
+                "binary_content",
+                "The file holds binary data (NUL bytes without a UTF-16 or UTF-32 byte-order mark).",
+            )
+        yield from READERS[kind](body, Source(path, limits, mtime, gunzip))
+
+
+def _stat(path: str) -> tuple[int | None, datetime | None]:
+    """Size and modification time, when the filesystem reports them."""
+    matches = FileSystems.match([path])[0].metadata_list
+    if not matches:
+        return None, None
+    return _from_seconds(matches[0].size_in_bytes, matches[0].last_updated_in_seconds)
+
+
+def _from_seconds(size: int, seconds: float) -> tuple[int, datetime | None]:
+    return size, datetime.fromtimestamp(seconds, tz=UTC) if seconds else None
