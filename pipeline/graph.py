@@ -61,7 +61,8 @@ class Committed(beam.PTransform):
     filter each chunk of a long backfill joined every key committed before it.
     """
 
-    def __init__(self, output: str, glob: str, key: str, meeting=None, read: frozenset[str] = frozenset()):
+    def __init__(self, output: str, glob: str, key: str, meeting: beam.PCollection | None = None,
+                 read: frozenset[str] = frozenset()):
         super().__init__()
         self.output, self.glob, self.key = output, glob, key
         self.meeting, self.read = meeting, read
