@@ -199,7 +199,9 @@ def _role(pid: int, root: int) -> str:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return "gone"
-    return "sdk-worker" if "sdk_worker" in command or "worker_main" in command else "child"
+    if command.startswith("/bin/sh"):
+        return "shell"  # the `sh -c` that starts each SDK worker
+    return "sdk-worker" if "sdk_worker" in command else "child"
 
 
 def _importable(name: str) -> bool:
