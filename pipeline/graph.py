@@ -22,6 +22,8 @@ from pipeline.stages import (
     OUTCOMES,
     REJECTED,
     REPLACES,
+    SKIPPED,
+    WITHDRAWN,
     AddEntities,
     CleanAndEnrich,
     KeepNewRejections,
@@ -30,6 +32,7 @@ from pipeline.stages import (
     Resolve,
     RewriteFile,
     Supersede,
+    WithdrawRejections,
     WriteLedger,
     WritePartition,
     count,
@@ -99,7 +102,7 @@ class ReadFiles(beam.PTransform):
             | "SpreadFiles" >> beam.Reshuffle()
             | "Read" >> beam.ParDo(ReadCaptures(
                 spec.cfg["read"], spec.since, spec.until, spec.progress_dir)).with_outputs(
-                REJECTED, OUTCOMES, FILES, main="captures")
+                REJECTED, OUTCOMES, FILES, SKIPPED, main="captures")
         )
 
 
@@ -201,28 +204,46 @@ def _strip(row: dict) -> dict:
 
 
 class WriteRejected(beam.PTransform):
-    """Rejections into ``_rejected/``, one row per capture and reason across runs; tallies per file."""
+    """Rejections into ``_rejected/``, one row per capture and reason across runs; tallies per file.
 
-    def __init__(self, spec: RunSpec):
+    A capture read again (a rewritten file, ``--reprocess``) is judged anew: the committed rejections it
+    no longer earns are withdrawn from their files, after this run's article files (``after``) and
+    dead-letter files are committed. ``paths`` covers both, for the ledger to wait on.
+    """
+
+    def __init__(self, spec: RunSpec, after: beam.PCollection, skipped: beam.PCollection):
         super().__init__()
         self.spec = spec
+        self.after, self.skipped = after, skipped
 
     def expand(self, rejected):
         spec, out_cfg = self.spec, self.spec.cfg["output"]
         counted = rejected | "CountRejections" >> beam.ParDo(_CountRejection()).with_outputs(OUTCOMES, main="rows")
         new = counted.rows | "RejectionRows" >> beam.Map(_keyed_rejection, spec.run_id, spec.version)
         committed = (rejected.pipeline | "CommittedRejections" >> Committed(
-                         spec.output, REJECTED_GLOB, "rejection_id", new | "NewIds" >> beam.Keys())
-                     | "ById" >> beam.Map(lambda row: (row[0], row[1])))
-        paths = (
+                         spec.output, REJECTED_GLOB, "rejection_id", new | "NewIds" >> beam.Keys(),
+                         frozenset(f.path for f in spec.files))
+                     | "ById" >> beam.Map(lambda row: (row[0], (row[1], row[2]))))
+        skipped = beam.pvalue.AsDict(self.skipped | "SkippedUris" >> beam.Map(lambda uri: (uri, None)))
+        kept = (
             {"new": new, "committed": committed}
             | "JoinCommitted" >> beam.CoGroupByKey()
-            | "KeepNew" >> beam.ParDo(KeepNewRejections())
+            | "KeepNew" >> beam.ParDo(KeepNewRejections(), skipped).with_outputs(WITHDRAWN, main="rows")
+        )
+        written = (
+            kept.rows
             | "OneGroup" >> beam.Map(lambda row: (None, row))
             | "Group" >> beam.GroupByKey()
             | "Write" >> beam.ParDo(WritePartition(
                 spec.output, spec.run_id, out_cfg["max_rows_per_file"], out_cfg["compression"], rejected=True))
         )
+        rewritten = (
+            kept[WITHDRAWN]
+            | "ByFile" >> beam.GroupByKey()
+            | "Withdraw" >> beam.ParDo(WithdrawRejections(), beam.pvalue.AsList(written),
+                                       beam.pvalue.AsList(self.after))
+        )
+        paths = (written, rewritten) | "Paths" >> beam.Flatten()
         return {"paths": paths, "outcomes": counted[OUTCOMES]}
 
 
@@ -266,7 +287,7 @@ def build_pipeline(pipeline: beam.Pipeline, spec: RunSpec) -> None:
     built = {"captures": read.captures, "rejected": read[REJECTED]} | "BuildArticles" >> BuildArticles(spec)
     articles = built | "WriteArticles" >> WriteArticles(spec)
     rejected = ((read[REJECTED], built["rejected"]) | "AllRejections" >> beam.Flatten()
-                | "WriteRejected" >> WriteRejected(spec))
+                | "WriteRejected" >> WriteRejected(spec, articles["paths"], read[SKIPPED]))
     outcomes = ((read[OUTCOMES], built["outcomes"], articles["outcomes"], rejected["outcomes"])
                 | "AllOutcomes" >> beam.Flatten())
     barriers = [articles["paths"], rejected["paths"]]

@@ -34,6 +34,8 @@ REJECTED = "rejected"
 OUTCOMES = "outcomes"
 FILES = "files"
 DROPS = "drops"
+WITHDRAWN = "withdrawn"
+SKIPPED = "skipped"
 REPLACES = "_replaces"
 SUPERSEDES = "_supersedes"
 LOG = logging.getLogger("newsbeam")
@@ -96,7 +98,8 @@ class ReadCaptures(beam.DoFn):
     """An input file to its captures; unreadable files and records go to ``rejected``.
 
     Also emits the file's identity (with its content hash) for the ledger, and its capture count.
-    Captures outside the ``--since/--until`` window are skipped and tallied, not lost.
+    Captures outside the ``--since/--until`` window are skipped and tallied, not lost (``skipped``: their
+    ``source_uri``, so that their earlier outcomes stay untouched).
     """
 
     def __init__(self, read_settings: dict, since: datetime | None = None, until: datetime | None = None,
@@ -124,6 +127,7 @@ class ReadCaptures(beam.DoFn):
             elif self._outside_window(capture):
                 count("captures_outside_window")
                 yield outcome(capture.source_uri, "skipped")
+                yield beam.pvalue.TaggedOutput(SKIPPED, capture.source_uri)
             else:
                 yield capture
         yield beam.pvalue.TaggedOutput(OUTCOMES, (item.path, {"captures": captures}))
@@ -290,13 +294,42 @@ class Resolve(beam.DoFn):
 
 
 class KeepNewRejections(beam.DoFn):
-    """One dead-letter row per rejection id, and none for ids already committed by an earlier run."""
+    """One dead-letter row per rejection id, and none for ids already committed by an earlier run.
 
-    def process(self, element):
-        _, grouped = element
+    The committed side holds ``(file, source_uri)`` of the committed rows this run can meet: those of its
+    new ids, and those of the captures in the files it reads again. A committed id with no new row is then
+    a capture read again that no longer earns that rejection (it became an article, fails for another
+    reason, or is gone from its file): it leaves as ``withdrawn`` ``(file, id)``, unless the capture was
+    skipped by the ``--since/--until`` window (``skipped``), which leaves its outcome untouched.
+    """
+
+    def process(self, element, skipped):
+        key, grouped = element
         rows = sorted(grouped["new"], key=lambda row: row["source_uri"])
-        if rows and not any(True for _ in grouped["committed"]):
+        committed = list(grouped["committed"])
+        if rows and not committed:
             yield rows[0]
+        if not rows:
+            for path, source_uri in committed:
+                if source_uri not in skipped:
+                    yield beam.pvalue.TaggedOutput(WITHDRAWN, (path, key))
+
+
+class WithdrawRejections(beam.DoFn):
+    """Rewrite one ``_rejected`` file without the ids withdrawn from it (atomically; removed when empty).
+
+    Runs after the run's article and dead-letter files are committed (side inputs), so a capture read
+    again is never in neither: at worst a reader sees its new row and its old rejection for a moment.
+    """
+
+    def process(self, element, *barriers):
+        path, ids = element
+        gone = set(ids)
+        rows = read_parquet(path).to_pylist()
+        kept = [row for row in rows if row["rejection_id"] not in gone]
+        replace_parquet_file(path, kept, REJECTED_SCHEMA)
+        count("rejections_withdrawn", len(rows) - len(kept))
+        yield path
 
 
 class WritePartition(beam.DoFn):

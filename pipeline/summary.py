@@ -27,6 +27,7 @@ class RunSummary:
     duplicates_in_run: int = 0
     already_committed: int = 0
     replaced: int = 0
+    rejections_withdrawn: int = 0
     skipped_outside_window: int = 0
     files_listed: int = 0
     files_unchanged: int = 0
@@ -73,6 +74,7 @@ def fill_from_counters(summary: RunSummary, totals: dict[str, int]) -> RunSummar
     summary.duplicates_in_run = totals.get("articles_duplicates_in_run", 0)
     summary.already_committed = totals.get("articles_already_committed", 0)
     summary.replaced = totals.get("articles_replaced", 0)
+    summary.rejections_withdrawn = totals.get("rejections_withdrawn", 0)
     summary.skipped_outside_window = totals.get("captures_outside_window", 0)
     summary.rejected = totals.get("rejected", 0)
     summary.entities = totals.get("entities", 0)
@@ -112,6 +114,8 @@ def render(summary: RunSummary) -> str:
         lines.append(f"  outside the window  {summary.skipped_outside_window} (--since/--until)")
     lines.append(f"  rejected            {summary.rejected}")
     lines += [f"    {reason:<22}{n}" for reason, n in summary.rejected_by_reason.items()]
+    if summary.rejections_withdrawn:
+        lines.append(f"  withdrawn           {summary.rejections_withdrawn} earlier rejections of captures read again")
     if summary.accounted != summary.captures_read:
         lines.append(f"  WARNING: {summary.captures_read - summary.accounted} captures unaccounted for")
     if summary.partitions:

@@ -22,7 +22,7 @@ import yaml
 from pipeline.cli import main
 from pipeline.config import CONFIG_DIR
 from pipeline.lock import LOCK_NAME, OutputLock
-from pipeline.options import EXIT_LOCKED, EXIT_NOTHING_TO_DO
+from pipeline.options import EXIT_LOCKED, EXIT_NOTHING_READ, EXIT_NOTHING_TO_DO
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTICLES = "read_parquet('{out}/date=*/section=*/*.parquet', hive_partitioning=true)"
@@ -71,6 +71,58 @@ def test_rewritten_capture_replaces_its_row(captures, tmp_path):
     assert "four border crossings" in body and "three border crossings" not in body
     last = runs(output)[-1]
     assert (last["files_read"], last["files_unchanged"], last["replaced"]) == (1, 2, 1)
+
+
+def dead_letters(output: Path) -> list[tuple[str, str]]:
+    """``(file name, reason)`` of every committed dead-letter row."""
+    return sorted((Path(uri).name, reason) for path in output.glob("_rejected/*.parquet")
+                  for uri, reason in duckdb.sql(f"select source_uri, reason from '{path}'").fetchall())
+
+
+def test_a_rejected_capture_rewritten_into_an_article_loses_its_dead_letter(captures, tmp_path):
+    """Every capture ends as exactly one of article, duplicate or rejection, also across runs."""
+    output = tmp_path / "out"
+    later = captures / "later.txt"
+    later.write_bytes(b"")
+    assert run(captures, output, "--entities", "off") == 0
+    assert dead_letters(output) == [("later.txt", "empty_file")]
+    later.write_text((captures / "seed_shaped.txt").read_text().replace("three border crossings", "four crossings"))
+    os.utime(later, (time.time() + 5, time.time() + 5))
+    assert run(captures, output, "--entities", "off") == 0
+    assert dead_letters(output) == []
+    assert [row[0].rsplit("/", 1)[-1] for row in table(output)].count("later.txt") == 1
+    last = runs(output)[-1]
+    assert (last["files_read"], last["articles_written"], last["rejected"]) == (1, 1, 0)
+    assert last["rejections_withdrawn"] == 1
+
+
+def test_a_rejected_capture_that_fails_for_another_reason_keeps_only_the_new_reason(captures, tmp_path):
+    output = tmp_path / "out"
+    later = captures / "later.txt"
+    later.write_bytes(b"")
+    assert run(captures, output, "--entities", "off") == 0
+    later.write_bytes(b"\x00\x01\x02 not text \x00" * 20)
+    os.utime(later, (time.time() + 5, time.time() + 5))
+    assert run(captures, output, "--entities", "off") == EXIT_NOTHING_READ  # the one file read was rejected
+    assert dead_letters(output) == [("later.txt", "binary_content")]
+    assert runs(output)[-1]["rejections_withdrawn"] == 1
+
+
+def test_a_backfill_window_leaves_the_dead_letters_of_the_captures_it_skips(tmp_path):
+    captures, output = tmp_path / "captures", tmp_path / "out"
+    captures.mkdir()
+    body = (FIXTURES / "seed_shaped.txt").read_text()
+    records = [{"url": "https://example.com/kept", "fetched_at": "2024-03-01T10:00:00Z", "text": body},
+               {"url": "https://example.com/chrome", "fetched_at": "2023-03-01T10:00:00Z",
+                "text": "Share this article\n\nBack to top"}]
+    (captures / "feed.jsonl").write_text("".join(json.dumps(record) + "\n" for record in records))
+    assert run(captures, output, "--entities", "off") == 0
+    before = dead_letters(output)
+    assert [name for name, _ in before] == ["feed.jsonl#line=2"]
+    assert run(captures, output, "--entities", "off", "--reprocess", "--since", "2024-01-01") == 0
+    assert dead_letters(output) == before
+    last = runs(output)[-1]
+    assert (last["skipped_outside_window"], last["replaced"], last["rejections_withdrawn"]) == (1, 1, 0)
 
 
 def test_touched_but_unchanged_capture_is_not_read_again(captures, tmp_path):
