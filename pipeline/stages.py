@@ -20,7 +20,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from pipeline.captures import iter_captures, read_limits, source_file
+from pipeline.captures import FileDigest, iter_captures, read_limits, source_file
 from pipeline.ledger import InputFile
 from pipeline.progress import ProgressTally
 from pipeline.schema import ARTICLE_SCHEMA, LEDGER_SCHEMA, REJECTED_SCHEMA
@@ -116,10 +116,8 @@ class ReadCaptures(beam.DoFn):
     @timed("read")
     def process(self, item: InputFile):
         count("files_read")
-        yield beam.pvalue.TaggedOutput(FILES, (item.path, {"size": item.size, "mtime": item.mtime,
-                                                           "sha256": _sha256(item.path)}))
-        captures = 0
-        for capture in iter_captures(item.path, self.limits, (item.size, item.mtime)):
+        digest, captures = FileDigest(), 0
+        for capture in iter_captures(item.path, self.limits, (item.size, item.mtime), digest):
             captures += 1
             count("captures_read")
             if isinstance(capture, Rejection):
@@ -130,6 +128,9 @@ class ReadCaptures(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(SKIPPED, capture.source_uri)
             else:
                 yield capture
+        # Hashed as read; a file the readers did not read to its end (damaged, over a cap) is hashed apart.
+        yield beam.pvalue.TaggedOutput(FILES, (item.path, {"size": item.size, "mtime": item.mtime,
+                                                           "sha256": digest.hexdigest or _sha256(item.path)}))
         yield beam.pvalue.TaggedOutput(OUTCOMES, (item.path, {"captures": captures}))
         if self.progress:
             self.progress.add("files")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -16,7 +17,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipeline.captures import ReadLimits, is_capture_path, iter_captures, load_read_limits
+from pipeline.captures import FileDigest, ReadLimits, is_capture_path, iter_captures, load_read_limits
 from transforms.records import Capture, Rejection
 
 REPO = Path(__file__).resolve().parents[1]
@@ -601,3 +602,39 @@ def test_read_config_with_unknown_or_non_positive_limits_is_refused(tmp_path: Pa
         load_read_limits(typo)
     with pytest.raises(ValueError):
         ReadLimits(max_file_bytes=0, max_decompressed_bytes=1, max_capture_bytes=1)
+
+
+# --------------------------------------------------------------------------------------------------
+# the file's hash for the ledger, taken while reading
+
+
+@pytest.mark.parametrize("name, data", [
+    ("story.txt", STORY.encode()),
+    ("page.html", PAGE.encode()),
+    ("page.html.gz", gzip.compress(PAGE.encode())),
+    ("crawl.warc.gz", build_warc(two_pages_and_an_image(), gzipped=True)),
+    ("feed.jsonl", b'{"url": "https://a.example/1", "text": "One"}\n{"broken\n'),
+    ("empty.txt", b""),
+], ids=["text", "html", "gzip", "warc", "jsonl", "empty"])
+def test_the_digest_taken_while_reading_is_the_files_sha256(tmp_path: Path, name: str, data: bytes) -> None:
+    path = write(tmp_path, name, data)
+    digest = FileDigest()
+    list(iter_captures(path, LIMITS, digest=digest))
+    assert digest.hexdigest == hashlib.sha256(data).hexdigest()
+
+
+def test_a_reader_that_stops_before_the_end_leaves_the_digest_unfinished(tmp_path: Path) -> None:
+    """A page over max_capture_bytes is rejected after reading just past the cap: the rest is never hashed."""
+    path = write(tmp_path, "big.html", PAGE + " " * (2 * LIMITS.max_capture_bytes))
+    digest = FileDigest()
+    [rejection] = iter_captures(path, LIMITS, digest=digest)
+    assert rejection.reason == "too_large"
+    assert digest.hexdigest is None
+
+
+def test_a_file_damaged_at_its_end_is_still_hashed_whole(tmp_path: Path) -> None:
+    data = build_warc(two_pages_and_an_image())[:-40]
+    digest = FileDigest()
+    assert read(write(tmp_path, "cut.warc", data))[-1].reason == "truncated_warc"
+    list(iter_captures(write(tmp_path, "cut2.warc", data), LIMITS, digest=digest))
+    assert digest.hexdigest == hashlib.sha256(data).hexdigest()

@@ -12,7 +12,16 @@ from pipeline.captures.jsonl import read_jsonl
 from pipeline.captures.single import read_html_file, read_text_file
 from pipeline.captures.sniff import sniff_kind
 from pipeline.captures.source import ReadLimits, Source
-from pipeline.captures.streams import GZIP_MAGIC, Gunzip, Prefixed, RawFile, ReadFailure, read_head, read_up_to
+from pipeline.captures.streams import (
+    GZIP_MAGIC,
+    FileDigest,
+    Gunzip,
+    Prefixed,
+    RawFile,
+    ReadFailure,
+    read_head,
+    read_up_to,
+)
 from pipeline.captures.warc import read_warc
 from transforms.records import Capture, Rejection
 
@@ -24,16 +33,17 @@ READERS = {
 }
 
 
-def iter_captures(path: str, limits: ReadLimits,
-                  stat: tuple[int, float] | None = None) -> Iterator[Capture | Rejection]:
+def iter_captures(path: str, limits: ReadLimits, stat: tuple[int, float] | None = None,
+                  digest: FileDigest | None = None) -> Iterator[Capture | Rejection]:
     """Yield the captures in one file, and a Rejection for each record or file that cannot be read.
 
     ``stat`` is the file's ``(size, mtime seconds)`` when the caller listed it already (else it is
-    looked up). Never raises for bad input: a file-level failure found midway (truncated gzip, size
-    cap) yields the captures read so far and then one Rejection.
+    looked up). ``digest``, when given, hashes the file's bytes as they are read. Never raises for bad
+    input: a file-level failure found midway (truncated gzip, size cap) yields the captures read so far
+    and then one Rejection.
     """
     try:
-        yield from _iter_file(path, limits, stat)
+        yield from _iter_file(path, limits, stat, digest)
     except ReadFailure as failure:
         yield Rejection(path, failure.reason, failure.detail, extra=dict(failure.extra))
     except OSError as error:
@@ -42,7 +52,8 @@ def iter_captures(path: str, limits: ReadLimits,
         )
 
 
-def _iter_file(path: str, limits: ReadLimits, stat: tuple[int, float] | None) -> Iterator[Capture | Rejection]:
+def _iter_file(path: str, limits: ReadLimits, stat: tuple[int, float] | None,
+               digest: FileDigest | None) -> Iterator[Capture | Rejection]:
     size, mtime = _from_seconds(*stat) if stat else _stat(path)
     if size is not None and size > limits.max_file_bytes:
         raise ReadFailure(
@@ -52,7 +63,7 @@ def _iter_file(path: str, limits: ReadLimits, stat: tuple[int, float] | None) ->
             limit=limits.max_file_bytes,
         )
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-        stream = RawFile(handle, limits.max_file_bytes)
+        stream = RawFile(handle, limits.max_file_bytes, digest)
         magic = read_up_to(stream, len(GZIP_MAGIC))
         stream = Prefixed(magic, stream)
         gunzip = Gunzip(stream, limits.max_decompressed_bytes) if magic == GZIP_MAGIC else None

@@ -6,6 +6,7 @@ which the entry point turns into exactly one Rejection after the records read so
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zlib
 
@@ -47,13 +48,37 @@ class Stream(io.RawIOBase):
         raise NotImplementedError
 
 
+class FileDigest:
+    """The sha256 of a file's bytes, taken while a reader streams them, so the file is read once.
+
+    ``hexdigest`` is None unless the reader went to the end of the file: one that stops early (a damaged
+    record, a size cap) leaves it unfinished, and the caller hashes the file itself.
+    """
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._complete = False
+
+    def update(self, data: bytes) -> None:
+        """Add the next bytes read; an empty read is the end of the file."""
+        if data:
+            self._hash.update(data)
+        else:
+            self._complete = True
+
+    @property
+    def hexdigest(self) -> str | None:
+        return self._hash.hexdigest() if self._complete else None
+
+
 class RawFile(Stream):
     """The stored bytes, refusing to go past `max_file_bytes` (for filesystems that report no size)."""
 
-    def __init__(self, handle, max_bytes: int) -> None:
+    def __init__(self, handle, max_bytes: int, digest: FileDigest | None = None) -> None:
         super().__init__()
         self._handle = handle
         self._max_bytes = max_bytes
+        self._digest = digest
 
     def _read(self, size: int) -> bytes:
         data = self._handle.read(size)
@@ -61,6 +86,8 @@ class RawFile(Stream):
             raise ReadFailure(
                 "too_large", f"The file is over max_file_bytes ({self._max_bytes}).", limit=self._max_bytes
             )
+        if self._digest is not None:
+            self._digest.update(data)
         return data
 
 
