@@ -8,7 +8,6 @@ worker), never at graph-construction time.
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import time
 import traceback
@@ -16,12 +15,10 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 import apache_beam as beam
-from apache_beam.io.filesystem import CompressionTypes
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from pipeline.captures import FileDigest, iter_captures, read_limits, source_file
-from pipeline.ledger import InputFile
+from pipeline.ledger import InputFile, file_sha256
 from pipeline.progress import ProgressTally
 from pipeline.schema import ARTICLE_SCHEMA, LEDGER_SCHEMA, REJECTED_SCHEMA
 from pipeline.sink import join, read_parquet, replace_parquet_file, write_parquet_files
@@ -146,14 +143,11 @@ class ReadCaptures(beam.DoFn):
 
 
 def _sha256(path: str) -> str | None:
-    digest = hashlib.sha256()
+    """The file's hash for the ledger; None when it cannot be read (its rejection says why)."""
     try:
-        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)
+        return file_sha256(path)
     except OSError:
         return None
-    return digest.hexdigest()
 
 
 class CleanAndEnrich(beam.DoFn):

@@ -24,7 +24,6 @@ class ReadFailure(Exception):
         self.extra = extra
 
 
-
 class Stream(io.RawIOBase):
     """Readable stream built from `_read(size)`; `tell()` counts bytes handed out (warcio needs it)."""
 
