@@ -13,9 +13,9 @@ from datetime import datetime
 import apache_beam as beam
 
 from pipeline.captures import source_file
+from pipeline.key_index import KeyIndexSettings, KeyReads, committed_rows
 from pipeline.ledger import InputFile
 from pipeline.schema import ARTICLE_GLOB, REJECTED_GLOB
-from pipeline.sink import committed_keys
 from pipeline.stages import (
     DROPS,
     FILES,
@@ -56,7 +56,7 @@ class RunSpec:
 
 
 class Committed(beam.PTransform):
-    """``(key, file, source_uri)`` for the rows already committed under the output glob.
+    """``(key, file, source_uri)`` for the rows already committed under the output glob (via ``key_index``).
 
     With ``meeting`` (a PCollection of this run's new keys) only the rows this run can meet: their key is
     among the new keys, or their capture's input file among ``read``. Every other committed row can
@@ -64,25 +64,34 @@ class Committed(beam.PTransform):
     filter each chunk of a long backfill joined every key committed before it.
     """
 
-    def __init__(self, output: str, glob: str, key: str, meeting: beam.PCollection | None = None,
-                 read: frozenset[str] = frozenset()):
+    def __init__(self, output: str, glob: str, key: str, index: KeyIndexSettings,
+                 meeting: beam.PCollection | None = None, read: frozenset[str] = frozenset()):
         super().__init__()
-        self.output, self.glob, self.key = output, glob, key
+        self.output, self.glob, self.key, self.index = output, glob, key, index
         self.meeting, self.read = meeting, read
 
     def expand(self, pbegin):
-        glob, key = self.glob, self.key
+        glob, key, index = self.glob, self.key, self.index
         output = pbegin | "Output" >> beam.Create([self.output])
         if self.meeting is None:
-            return output | "Rows" >> beam.FlatMap(lambda out: committed_keys(out, glob, key))
-        return output | "Rows" >> beam.FlatMap(_committed_meeting, glob, key, beam.pvalue.AsList(self.meeting),
-                                               self.read)
+            return output | "Rows" >> beam.FlatMap(_committed, glob, key, index)
+        return output | "Rows" >> beam.FlatMap(_committed_meeting, glob, key, index,
+                                               beam.pvalue.AsList(self.meeting), self.read)
 
 
-def _committed_meeting(output: str, glob: str, column: str, keys: list[str], read: frozenset[str]):
+def _committed(output: str, glob: str, column: str, index: KeyIndexSettings):
+    """Every committed row; counts the files whose keys came from the index and those read."""
+    reads = KeyReads()
+    yield from committed_rows(output, glob, column, index, reads)
+    count("committed_files.indexed", reads.indexed)
+    count("committed_files.read", reads.read)
+
+
+def _committed_meeting(output: str, glob: str, column: str, index: KeyIndexSettings, keys: list[str],
+                       read: frozenset[str]):
     """The committed rows whose key is in ``keys`` or whose capture's input file is in ``read``."""
     wanted = frozenset(keys)
-    for row in committed_keys(output, glob, column):
+    for row in _committed(output, glob, column, index):
         if row[0] in wanted or source_file(row[2]) in read:
             yield row
 
@@ -128,7 +137,7 @@ class BuildArticles(beam.PTransform):
         new_ids = cleaned.articles | "NewIds" >> beam.Map(lambda a: a["article_id"])
         read_files = frozenset(f.path for f in spec.files)
         committed = captures.pipeline | "CommittedArticles" >> Committed(
-            spec.output, ARTICLE_GLOB, "article_id", new_ids, read_files)
+            spec.output, ARTICLE_GLOB, "article_id", KeyIndexSettings.from_config(spec.cfg), new_ids, read_files)
         rejected = (read["rejected"], cleaned[REJECTED]) | "RejectedHere" >> beam.Flatten()
         superseded = (
             {"articles": cleaned.articles | "ArticlesByUri" >> beam.Map(lambda a: (a["source_uri"], a)),
@@ -221,8 +230,8 @@ class WriteRejected(beam.PTransform):
         counted = rejected | "CountRejections" >> beam.ParDo(_CountRejection()).with_outputs(OUTCOMES, main="rows")
         new = counted.rows | "RejectionRows" >> beam.Map(_keyed_rejection, spec.run_id, spec.version)
         committed = (rejected.pipeline | "CommittedRejections" >> Committed(
-                         spec.output, REJECTED_GLOB, "rejection_id", new | "NewIds" >> beam.Keys(),
-                         frozenset(f.path for f in spec.files))
+                         spec.output, REJECTED_GLOB, "rejection_id", KeyIndexSettings.from_config(spec.cfg),
+                         new | "NewIds" >> beam.Keys(), frozenset(f.path for f in spec.files))
                      | "ById" >> beam.Map(lambda row: (row[0], (row[1], row[2]))))
         skipped = beam.pvalue.AsDict(self.skipped | "SkippedUris" >> beam.Map(lambda uri: (uri, None)))
         kept = (

@@ -74,3 +74,13 @@ LEDGER_SCHEMA = pa.schema([
     ("committed_at", TIMESTAMP),
 ])
 LEDGER_GLOB = "_ledger/*.parquet"
+
+# A cache of the keys in committed files (``pipeline/key_index.py``): one row per key of an indexed data file,
+# with the file's size and modification time when it was indexed (a file that no longer has both is read).
+KEY_INDEX_SCHEMA = pa.schema([
+    ("file", pa.string()),  # relative to the output folder
+    ("size", pa.int64()),
+    ("mtime", pa.float64()),
+    ("key", pa.string()),
+    ("source_uri", pa.string()),
+])

@@ -29,6 +29,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 from pipeline.captures import capture_from_record, is_capture_path, read_limits
 from pipeline.config import ConfigError
 from pipeline.graph import Committed
+from pipeline.key_index import KeyIndexSettings
 from pipeline.ledger import InputFile, list_inputs
 from pipeline.schema import ARTICLE_GLOB, REJECTED_GLOB
 from pipeline.stages import (
@@ -281,15 +282,17 @@ class FirstSeen(beam.DoFn):
 class Deduplicate(beam.PTransform):
     """Rows keyed by their id to the first row of each id (main) and ``duplicates`` (see ``FirstSeen``)."""
 
-    def __init__(self, what: str, ttl_seconds: float, output: str | None = None, glob: str = "", column: str = ""):
+    def __init__(self, what: str, ttl_seconds: float, output: str | None = None, glob: str = "", column: str = "",
+                 index: KeyIndexSettings | None = None):
         super().__init__()
         self.what, self.ttl_seconds = what, ttl_seconds
-        self.output, self.glob, self.column = output, glob, column
+        self.output, self.glob, self.column, self.index = output, glob, column, index
 
     def expand(self, keyed):
         pipeline = keyed.pipeline
-        found = (pipeline | "Committed" >> Committed(self.output, self.glob, self.column) if self.output is not None
-                 else pipeline | "NothingCommitted" >> beam.Create([]))
+        index = self.index or KeyIndexSettings()
+        found = (pipeline | "Committed" >> Committed(self.output, self.glob, self.column, index)
+                 if self.output is not None else pipeline | "NothingCommitted" >> beam.Create([]))
         committed = found | "Keys" >> beam.Map(lambda row: (row[0], None))
         return keyed | "FirstSeen" >> beam.ParDo(
             FirstSeen(self.what, self.ttl_seconds), beam.pvalue.AsDict(committed)).with_outputs(DUPLICATES, main="rows")
@@ -353,17 +356,19 @@ class WriteStream(beam.PTransform):
         cfg, s, out_cfg = self.cfg, self.settings, self.cfg["output"]
         ttl = s.dedup_ttl_hours * 3600
         committed_in = self.output if s.skip_committed else None
+        index = KeyIndexSettings.from_config(cfg)
         cleaned = read["captures"] | "CleanAndEnrich" >> beam.ParDo(
             CleanAndEnrich(cfg, self.run_id, self.version)).with_outputs(REJECTED, main="articles")
         articles = (
             cleaned.articles
             | "ById" >> beam.Map(lambda article: (article["article_id"], article)).with_output_types(tuple[str, dict])
-            | "Deduplicate" >> Deduplicate("articles", ttl, committed_in, ARTICLE_GLOB, "article_id"))
+            | "Deduplicate" >> Deduplicate("articles", ttl, committed_in, ARTICLE_GLOB, "article_id", index))
         rejections = (
             (read["rejected"], cleaned[REJECTED])
             | "AllRejections" >> beam.Flatten()
             | "RejectionRows" >> beam.ParDo(RejectionRows(self.run_id, self.version))
-            | "DeduplicateRejections" >> Deduplicate("rejections", ttl, committed_in, REJECTED_GLOB, "rejection_id"))
+            | "DeduplicateRejections" >> Deduplicate("rejections", ttl, committed_in, REJECTED_GLOB, "rejection_id",
+                                                      index))
         article_paths = (
             articles.rows
             | "Window" >> arrival_windows(s)

@@ -39,6 +39,7 @@ class RunSummary:
     furniture_removed: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     entities: int = 0
+    committed_files: dict[str, int] = field(default_factory=dict)  # whose keys came from the key index, or were read
 
     @property
     def accounted(self) -> int:
@@ -82,6 +83,7 @@ def fill_from_counters(summary: RunSummary, totals: dict[str, int]) -> RunSummar
     summary.partitions = _prefixed(totals, "partition.")
     summary.furniture_removed = _prefixed(totals, "furniture.")
     summary.stage_seconds = {stage: round(us / 1e6, 3) for stage, us in _prefixed(totals, "us.").items()}
+    summary.committed_files = _prefixed(totals, "committed_files.")
     return summary
 
 
@@ -124,6 +126,9 @@ def render(summary: RunSummary) -> str:
     if summary.stage_seconds:
         stages = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in summary.stage_seconds.items())
         lines.append(f"  time in stages      {stages} (summed over workers)")
+    if summary.committed_files:
+        lines.append(f"  committed keys      {summary.committed_files.get('indexed', 0)} files from the key index, "
+                     f"{summary.committed_files.get('read', 0)} read")
     if summary.furniture_removed:
         rules = ", ".join(f"{rule} {n}" for rule, n in summary.furniture_removed.items())
         lines.append(f"  furniture removed   {rules}")

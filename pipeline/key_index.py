@@ -1,0 +1,156 @@
+"""The keys of committed files, read through an index so a run need not open every file written before.
+
+Every chunk of every run joins its new rows against the keys already committed (``article_id``,
+``rejection_id``). Opening each committed Parquet file for two columns costs about 0.4 ms a file, so
+without an index that cost grows with the output: a scheduled run over years of partitions pays it on
+every chunk.
+
+The index is a cache, never the truth. ``_keys/<column>/*.parquet`` holds ``(file, size, mtime, key,
+source_uri)`` rows, one set per data file; an entry is used only while the listed file still has that
+size and modification time, and every other file is read itself. Rewrites (superseded rows, withdrawn
+rejections, ``newsbeam compact``) change size and time, so their stale entries are simply not used. Files
+read directly are indexed for next time once their modification time is ``settle_seconds`` old, so a
+rewrite cannot reuse the time on a store whose clock ticks in whole seconds (a store that reports no time
+is never indexed). Index files hold at most ``INDEX_FILE_ROWS`` entries; once ``merge_after`` smaller ones
+have gathered, they are merged, keeping only the entries still valid.
+
+Index files are written like data files (hidden until complete) and live under ``_keys/``, which no
+reader's glob matches. Deleting ``_keys/`` is always safe: the next run reads the files again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+
+import pyarrow as pa
+from apache_beam.io.filesystem import BeamIOError, FileMetadata
+from apache_beam.io.filesystems import FileSystems
+
+from pipeline.schema import KEY_INDEX_SCHEMA
+from pipeline.sink import join, matching_metadata, read_parquet, write_parquet_files
+
+KEY_INDEX_DIR = "_keys"
+INDEX_FILE_ROWS = 250_000  # about 50 MB of Arrow when read: the most a key read holds at once
+_BATCH_ROWS = 65_536
+LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class KeyIndexSettings:
+    """``output.key_index`` of the run config (see ``configs/local.yaml``)."""
+
+    enabled: bool = True
+    settle_seconds: float = 10.0
+    merge_after: int = 16
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> KeyIndexSettings:
+        """From a loaded run config; defaults where it has no ``output.key_index``."""
+        return cls(**cfg.get("output", {}).get("key_index", {}))
+
+
+@dataclass
+class KeyReads:
+    """How the committed files' keys were found: from the index, or by reading the file."""
+
+    indexed: int = 0
+    read: int = 0
+
+
+def committed_rows(output: str, glob: str, column: str, settings: KeyIndexSettings,
+                   reads: KeyReads | None = None) -> Iterator[tuple[str, str, str]]:
+    """``(key, file, source_uri)`` for every row of the committed files matching ``glob`` under ``output``."""
+    reads = reads if reads is not None else KeyReads()
+    listed = {_relative(output, meta.path): meta for meta in matching_metadata(join(output, glob))}
+    folder = join(output, KEY_INDEX_DIR, column)
+    index_files = _index_files(folder) if settings.enabled else []
+    served: dict[str, str] = {}
+    small: list[str] = []  # index files below INDEX_FILE_ROWS: merged once there are merge_after of them
+    for index_path in index_files:
+        for rel, key, source_uri in _valid_entries(index_path, listed, served, small):
+            yield key, listed[rel].path, source_uri
+    reads.indexed = len(served)
+    settled_before = time.time() - settings.settle_seconds
+    fresh: list[dict] = []
+    for rel, meta in sorted(listed.items()):
+        if rel in served:
+            continue
+        table = read_parquet(meta.path, [column, "source_uri"])
+        reads.read += 1
+        keys, uris = table.column(column).to_pylist(), table.column("source_uri").to_pylist()
+        yield from zip(keys, [meta.path] * len(keys), uris, strict=True)
+        if settings.enabled and rel != meta.path and 0 < (meta.last_updated_in_seconds or 0) <= settled_before:
+            fresh.extend({"file": rel, "size": meta.size_in_bytes, "mtime": meta.last_updated_in_seconds,
+                          "key": key, "source_uri": uri} for key, uri in zip(keys, uris, strict=True))
+        if len(fresh) >= INDEX_FILE_ROWS:  # memory holds one index file's entries, however large the output
+            small.extend(_write_index(folder, fresh))
+            fresh = []
+    if fresh:
+        small.extend(_write_index(folder, fresh))
+    if len(small) >= settings.merge_after:
+        _merge(folder, small, listed)
+
+
+def _relative(output: str, path: str) -> str:
+    """``path`` below ``output``, as the index names it (moving the output folder keeps the index); the
+    path itself when the store lists it otherwise (such a file is read every time, never indexed)."""
+    prefix = output.rstrip("/") + "/"
+    return path[len(prefix):] if path.startswith(prefix) else path
+
+
+def _index_files(folder: str) -> list[str]:
+    return [meta.path for meta in matching_metadata(join(folder, "*.parquet"))]
+
+
+def _valid_entries(index_path: str, listed: dict[str, FileMetadata], served: dict[str, str],
+                   small: list[str]) -> Iterator[tuple[str, str, str]]:
+    """``(file, key, source_uri)`` of the entries in ``index_path`` that still describe their listed file,
+    for files no earlier index file served (each file's keys come from one index file, whole). An index
+    file of fewer than ``INDEX_FILE_ROWS`` rows is added to ``small``.
+
+    The index file is read whole before any entry is used: one that cannot be read (merged away since it
+    was listed, damaged) serves nothing, and its files are read directly.
+    """
+    try:
+        table = read_parquet(index_path, KEY_INDEX_SCHEMA.names)
+    except (OSError, BeamIOError, pa.ArrowException) as error:
+        LOG.warning("key index %s not used (%s); the files it covers are read instead", index_path, error)
+        return
+    if table.num_rows < INDEX_FILE_ROWS:
+        small.append(index_path)
+    for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
+        columns = (batch.column(name).to_pylist() for name in KEY_INDEX_SCHEMA.names)
+        for rel, size, mtime, key, source_uri in zip(*columns, strict=True):
+            meta = listed.get(rel)
+            if (meta is not None and meta.size_in_bytes == size and meta.last_updated_in_seconds == mtime
+                    and served.setdefault(rel, index_path) == index_path):
+                yield rel, key, source_uri
+
+
+def _write_index(folder: str, rows: Iterable[dict]) -> list[str]:
+    """Index files of ``rows``, at most ``INDEX_FILE_ROWS`` each; the paths of those left smaller."""
+    written = write_parquet_files(folder, rows, KEY_INDEX_SCHEMA, f"keys-{uuid.uuid4().hex[:8]}", INDEX_FILE_ROWS)
+    return [path for path, count in written if count < INDEX_FILE_ROWS]
+
+
+def _merge(folder: str, small: list[str], listed: dict[str, FileMetadata]) -> None:
+    """The small index files merged into as few as hold their entries still valid; the merged files are
+    deleted once those are committed (a reader that listed them meanwhile reads their files directly)."""
+    served: dict[str, str] = {}
+
+    def entries() -> Iterator[dict]:
+        for index_path in small:
+            for rel, key, source_uri in _valid_entries(index_path, listed, served, []):
+                meta = listed[rel]
+                yield {"file": rel, "size": meta.size_in_bytes, "mtime": meta.last_updated_in_seconds,
+                       "key": key, "source_uri": source_uri}
+
+    _write_index(folder, entries())
+    for path in small:
+        with suppress(OSError, BeamIOError):
+            FileSystems.delete([path])
