@@ -60,7 +60,15 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="where to build the inputs (default: a temporary folder)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="newsbeam-noop-"))
+    if args.workdir:
+        measure(args, args.workdir)
+        return
+    with tempfile.TemporaryDirectory(prefix="newsbeam-noop-") as folder:
+        measure(args, Path(folder))
+
+
+def measure(args: argparse.Namespace, workdir: Path) -> None:
+    """The no-op baseline, then a no-op run over each size of committed output built in ``workdir``."""
     figures = {"machine": f"{os.cpu_count()} cores", "date": datetime.now(UTC).date().isoformat(), "runs": []}
     baseline = time_run(*make_committed(workdir / "n1", 1))
     print(f"baseline: no-op run over 1 committed capture: {baseline:.2f}s")

@@ -56,7 +56,12 @@ def main() -> None:
     parser.add_argument("--entities", choices=("on", "off"), default="on")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="newsbeam-latency-"))
+    with tempfile.TemporaryDirectory(prefix="newsbeam-latency-") as folder:
+        measure(args, Path(folder))
+
+
+def measure(args: argparse.Namespace, workdir: Path) -> None:
+    """The baseline, then the stream job's latencies over ``args.files`` captures dropped into its inbox."""
     one_batch = baseline(workdir, args.entities)
     inbox, output = workdir / "inbox", workdir / "out"
     inbox.mkdir()

@@ -28,6 +28,7 @@ import argparse
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -221,6 +222,7 @@ def main() -> None:
     parser.add_argument("--extraction-only", action="store_true",
                         help="only extraction: the peers and the pipeline with configs/extraction-only.yaml")
     parser.add_argument("--config", type=Path, help="run config for --growth-only runs (default configs/local.yaml)")
+    parser.add_argument("--keep", action="store_true", help="keep each size's inputs and outputs (else removed)")
     args = parser.parse_args()
     cfg = load_run_config()
     templates = template_files(args.corpus)
@@ -228,30 +230,38 @@ def main() -> None:
               "corpus": str(args.corpus), "sizes": []}
     for docs in args.docs:
         workdir = Path(tempfile.mkdtemp(prefix=f"newsbeam-throughput-{docs}-"))
-        build_input(templates, docs, workdir / "captures")
-        files = sorted(p for p in (workdir / "captures").iterdir() if not p.name.endswith(".meta.json"))
-        print(f"\n== {docs} captures from {len(templates)} templates ({workdir}); "
-              f"load average {os.getloadavg()[0]:.2f}")
-        if args.growth_only:
-            extra = ["--config", str(args.config)] if args.config else []
-            run = run_pipeline(workdir / "captures", workdir / "out", 1, extra)
-            print(f"pipeline, 1 worker: {run['seconds']:.1f}s, {run['articles_per_s']:.2f} articles/s, "
-                  f"peak RSS MB {run['peak_rss_mb']}, anonymous {run['peak_anon_mb']}")
-            record["sizes"].append({"docs": docs, "pipeline": [run]})
-            continue
-        size = {"docs": docs}
-        if not args.extraction_only:
-            size |= {"floor": floor(files, cfg, entities=True), "floor_no_entities": floor(files, cfg, entities=False),
-                     "pipeline": [run_pipeline(workdir / "captures", workdir / f"out-{w}", w, [])
-                                  for w in args.workers]}
-            _print(size)
-        size |= extraction_only(files, workdir, templates)
-        _print_extraction(size)
-        record["sizes"].append(size)
+        try:
+            record["sizes"].append(_measure_size(args, cfg, templates, docs, workdir))
+        finally:
+            if not args.keep:
+                shutil.rmtree(workdir, ignore_errors=True)
     _print_growth(record["sizes"])
     if args.json:
         with open(args.json, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
+
+
+def _measure_size(args: argparse.Namespace, cfg: dict, templates: list[Path], docs: int, workdir: Path) -> dict:
+    """Every measure of one input size, printed as it is taken; the record of that size."""
+    build_input(templates, docs, workdir / "captures")
+    files = sorted(p for p in (workdir / "captures").iterdir() if not p.name.endswith(".meta.json"))
+    print(f"\n== {docs} captures from {len(templates)} templates ({workdir}); "
+          f"load average {os.getloadavg()[0]:.2f}")
+    if args.growth_only:
+        extra = ["--config", str(args.config)] if args.config else []
+        run = run_pipeline(workdir / "captures", workdir / "out", 1, extra)
+        print(f"pipeline, 1 worker: {run['seconds']:.1f}s, {run['articles_per_s']:.2f} articles/s, "
+              f"peak RSS MB {run['peak_rss_mb']}, anonymous {run['peak_anon_mb']}")
+        return {"docs": docs, "pipeline": [run]}
+    size = {"docs": docs}
+    if not args.extraction_only:
+        size |= {"floor": floor(files, cfg, entities=True), "floor_no_entities": floor(files, cfg, entities=False),
+                 "pipeline": [run_pipeline(workdir / "captures", workdir / f"out-{w}", w, [])
+                              for w in args.workers]}
+        _print(size)
+    size |= extraction_only(files, workdir, templates)
+    _print_extraction(size)
+    return size
 
 
 def _print_growth(sizes: list[dict]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,17 @@ def _own_cache_dir(tmp_path_factory) -> None:
     """Tests (and the runs they start) keep built gazetteers in a folder of their own, not the user's."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NEWSBEAM_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_temp_dir(tmp_path_factory) -> None:
+    """Temporary files of the session (and of the processes it starts) go below pytest's own base folder,
+    which pytest prunes: a Beam pipeline that is built but never run leaves its empty temp folder."""
+    folder = tmp_path_factory.mktemp("tmp")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(folder))
+        patch.setattr(tempfile, "tempdir", str(folder))
         yield
 
 
