@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -411,13 +412,26 @@ def test_iso_dated_lines_that_are_not_datelines(gazetteer, agencies, line):
     assert parse_dateline(line, gazetteer, agencies) is None
 
 
+def test_a_cached_gazetteer_answers_the_same_from_many_threads(run_config, tmp_path, monkeypatch):
+    """Its large tables are looked up in the cache file; the worker's threads share one connection."""
+    monkeypatch.setenv("NEWSBEAM_CACHE_DIR", str(tmp_path))
+    config = run_config["gazetteer"]
+    built = gazetteer_module._load_or_build(json.dumps(config), lambda: Gazetteer.from_mapping(config))
+    loaded = gazetteer_module._load_or_build(json.dumps(config), lambda: pytest.fail("the cache was not used"))
+    places = ["Nusa Dua", "KYIV", "Santa Clara", "São Paulo", "Georgia", "Washington", "Nowhereville"] * 50
+    expected = [built.resolve(place) for place in places]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: [loaded.resolve(place) for place in places], range(16)))
+    assert answers == [expected] * 16
+
+
 def test_gazetteer_cache_gives_the_built_gazetteer(run_config, tmp_path, monkeypatch):
     """A gazetteer loaded from the disk cache answers as one built from the libraries; a damaged cache
     file is rebuilt, and another config gets a cache file of its own."""
     monkeypatch.setenv("NEWSBEAM_CACHE_DIR", str(tmp_path))
     config = run_config["gazetteer"]
     built = gazetteer_module._load_or_build(json.dumps(config), lambda: Gazetteer.from_mapping(config))
-    [cached_file] = tmp_path.glob("gazetteer-*.json")
+    [cached_file] = tmp_path.glob("gazetteer-*.sqlite")
     assert not list(tmp_path.glob(".*"))  # written through a temporary file, renamed into place
     loaded = gazetteer_module._load_or_build(json.dumps(config), lambda: pytest.fail("the cache was not used"))
     places = ["Nusa Dua", "KYIV", "Santa Clara", "São Paulo", "Georgia", "Washington", "Nowhereville"]
@@ -426,12 +440,14 @@ def test_gazetteer_cache_gives_the_built_gazetteer(run_config, tmp_path, monkeyp
     assert loaded.resolve("KYIV") == ("Ukraine", "UA")
     assert loaded.resolve("Columbus", "Ohio") == built.resolve("Columbus", "Ohio") == ("United States", "US")
 
-    cached_file.write_bytes(b"{not json")
+    assert loaded.spelling("RIO DE JANEIRO") == built.spelling("RIO DE JANEIRO") == "Rio de Janeiro"
+
+    cached_file.write_bytes(b"not a database")
     rebuilt = gazetteer_module._load_or_build(json.dumps(config), lambda: Gazetteer.from_mapping(config))
     assert rebuilt.resolve("KYIV") == ("Ukraine", "UA")
-    assert cached_file.read_bytes() != b"{not json"
+    assert cached_file.read_bytes() != b"not a database"
 
     other = {**config, "place_aliases": {"FR": ["Gay Paree"]}}
     aliased = gazetteer_module._load_or_build(json.dumps(other), lambda: Gazetteer.from_mapping(other))
     assert aliased.resolve("Gay Paree") == ("France", "FR") and built.resolve("Gay Paree") is None
-    assert len(list(tmp_path.glob("gazetteer-*.json"))) == 2
+    assert len(list(tmp_path.glob("gazetteer-*.sqlite"))) == 2

