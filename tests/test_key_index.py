@@ -188,3 +188,31 @@ def test_runs_find_duplicates_and_rewrites_through_the_index(tmp_path, eager_con
     bodies = {Path(uri).name: body for uri, body in rows}
     assert "four border crossings" in bodies["seed_shaped.txt"]
     assert "three border crossings" in bodies["seed-original.txt"]
+
+
+def dead_letters(output: Path) -> list[tuple[str, str]]:
+    return sorted((Path(uri).name, reason) for path in output.glob("_rejected/*.parquet")
+                  for uri, reason in duckdb.sql(f"select source_uri, reason from '{path}'").fetchall())
+
+
+def test_rejections_found_through_the_index_are_withdrawn_when_their_captures_become_articles(tmp_path,
+                                                                                               eager_config):
+    captures, output = tmp_path / "captures", tmp_path / "out"
+    captures.mkdir()
+    shutil.copy(FIXTURES / "sequia.html", captures / "sequia.html")
+    for name in ("later.txt", "other.txt"):
+        (captures / name).write_bytes(b"")
+    run(captures, output, eager_config)
+    shutil.copy(FIXTURES / "chip-plant.html", captures / "chip-plant.html")
+    run(captures, output, eager_config)  # indexes the committed article and dead-letter files
+    for number, name in enumerate(("later.txt", "other.txt"), start=1):
+        capture = captures / name
+        capture.write_text((FIXTURES / "seed_shaped.txt").read_text().replace("three", f"{number + 3}"))
+        os.utime(capture, (time.time() + 5 * number, time.time() + 5 * number))
+        # later.txt: its rejection comes from the index; other.txt: from the dead-letter file that withdrawing
+        # later.txt's rewrote, whose index entry is stale by then
+        withdrawn = run(captures, output, eager_config)
+        assert withdrawn["rejections_withdrawn"] == 1 and withdrawn["committed_files"]["indexed"] >= 2
+    assert dead_letters(output) == []
+    names = [Path(uri).name for uri, _ in articles(output)]
+    assert names == ["chip-plant.html", "later.txt", "other.txt", "sequia.html"]
