@@ -11,8 +11,9 @@ size and modification time, and every other file is read itself. Rewrites (super
 rejections, ``newsbeam compact``) change size and time, so their stale entries are simply not used. Files
 read directly are indexed for next time once their modification time is ``settle_seconds`` old, so a
 rewrite cannot reuse the time on a store whose clock ticks in whole seconds (a store that reports no time
-is never indexed). Index files hold at most ``INDEX_FILE_ROWS`` entries; once ``merge_after`` smaller ones
-have gathered, they are merged, keeping only the entries still valid.
+is never indexed). Index files hold about ``INDEX_FILE_ROWS`` entries at most, a data file's entries never
+split between two; once ``merge_after`` smaller ones have gathered, they are merged, keeping only the
+entries still valid.
 
 Index files are written like data files (hidden until complete) and live under ``_keys/``, which no
 reader's glob matches. Deleting ``_keys/`` is always safe: the next run reads the files again.
@@ -35,7 +36,7 @@ from pipeline.schema import KEY_INDEX_SCHEMA
 from pipeline.sink import join, matching_metadata, read_parquet, write_parquet_files
 
 KEY_INDEX_DIR = "_keys"
-INDEX_FILE_ROWS = 250_000  # about 50 MB of Arrow when read: the most a key read holds at once
+INDEX_FILE_ROWS = 100_000  # about 20 MB of Arrow when read (more only for one huge data file)
 _BATCH_ROWS = 65_536
 LOG = logging.getLogger(__name__)
 
@@ -133,9 +134,27 @@ def _valid_entries(index_path: str, listed: dict[str, FileMetadata], served: dic
 
 
 def _write_index(folder: str, rows: Iterable[dict]) -> list[str]:
-    """Index files of ``rows``, at most ``INDEX_FILE_ROWS`` each; the paths of those left smaller."""
-    written = write_parquet_files(folder, rows, KEY_INDEX_SCHEMA, f"keys-{uuid.uuid4().hex[:8]}", INDEX_FILE_ROWS)
-    return [path for path, count in written if count < INDEX_FILE_ROWS]
+    """Index files of ``rows`` (each data file's entries in a row), cut after ``INDEX_FILE_ROWS`` rows but
+    only between data files: a file's keys must come whole from one index file. The paths of those left
+    smaller than the limit."""
+    rows = iter(rows)
+    head = next(rows, None)
+    small: list[str] = []
+
+    def part() -> Iterator[dict]:
+        nonlocal head
+        taken = 0
+        while head is not None:
+            yield head
+            taken, current, head = taken + 1, head["file"], next(rows, None)
+            if taken >= INDEX_FILE_ROWS and (head is None or head["file"] != current):
+                return
+
+    while head is not None:
+        prefix = f"keys-{uuid.uuid4().hex[:8]}"
+        small += [path for path, count in write_parquet_files(folder, part(), KEY_INDEX_SCHEMA, prefix, 2**62)
+                  if count < INDEX_FILE_ROWS]
+    return small
 
 
 def _merge(folder: str, small: list[str], listed: dict[str, FileMetadata]) -> None:

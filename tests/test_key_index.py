@@ -28,7 +28,7 @@ EAGER = KeyIndexSettings(settle_seconds=0)
 def write_file(output: Path, partition: str, rows: list[tuple[str, str]]) -> Path:
     """One committed data file holding ``(article_id, source_uri)`` rows."""
     [(path, _)] = write_parquet_files(str(output / partition), [{"article_id": k, "source_uri": u} for k, u in rows],
-                                      KEYS, "part", 1000)
+                                      KEYS, "part", 10**6)
     return Path(path)
 
 
@@ -119,6 +119,18 @@ def test_index_files_stay_below_their_row_limit(output, monkeypatch):
     assert sizes == [1, 2]
     again, reads = rows_and_reads(output)
     assert again == first and (reads.indexed, reads.read) == (2, 0)
+
+
+def test_a_file_s_entries_are_never_split_between_index_files(output, monkeypatch):
+    """Cut at the row limit, 3,000 entries of one file (written in row groups of 2,000) would straddle two."""
+    monkeypatch.setattr(key_index, "INDEX_FILE_ROWS", 2500)
+    write_file(output, "date=2024-01-01/section=politics", [(f"p{i}", f"file:///in/p{i}.txt") for i in range(3000)])
+    first, _ = rows_and_reads(output)
+    owners = duckdb.sql("select file, count(distinct filename) from read_parquet(?, filename = true) group by 1",
+                        params=[[str(path) for path in index_files(output)]]).fetchall()
+    assert len(owners) == 3 and all(count == 1 for _, count in owners)
+    again, reads = rows_and_reads(output)
+    assert again == first and len(again) == 3003 and (reads.indexed, reads.read) == (3, 0)
 
 
 def test_a_damaged_index_file_is_not_used_and_the_files_are_read(output, caplog):
