@@ -89,11 +89,10 @@ def committed_rows(output: str, glob: str, column: str, settings: KeyIndexSettin
             fresh.extend({"file": rel, "size": meta.size_in_bytes, "mtime": meta.last_updated_in_seconds,
                           "key": key, "source_uri": uri} for key, uri in zip(keys, uris, strict=True))
         if len(fresh) >= INDEX_FILE_ROWS:  # memory holds one index file's entries, however large the output
-            small.extend(_write_index(folder, fresh))
+            small.extend(_write_index_quietly(folder, fresh))
             fresh = []
-    if fresh:
-        small.extend(_write_index(folder, fresh))
-    if len(small) >= settings.merge_after:
+    small.extend(_write_index_quietly(folder, fresh))
+    if len(small) >= max(2, settings.merge_after):
         _merge(folder, small, listed)
 
 
@@ -157,6 +156,16 @@ def _write_index(folder: str, rows: Iterable[dict]) -> list[str]:
     return small
 
 
+def _write_index_quietly(folder: str, rows: Iterable[dict]) -> list[str]:
+    """``_write_index``, but an index that cannot be written (a full disk, a read-only output) only costs
+    the next read those files: the run goes on."""
+    try:
+        return _write_index(folder, rows)
+    except (OSError, BeamIOError) as error:
+        LOG.warning("key index %s not written (%s); its files are read again next time", folder, error)
+        return []
+
+
 def _merge(folder: str, small: list[str], listed: dict[str, FileMetadata]) -> None:
     """The small index files merged into as few as hold their entries still valid; the merged files are
     deleted once those are committed (a reader that listed them meanwhile reads their files directly)."""
@@ -169,7 +178,11 @@ def _merge(folder: str, small: list[str], listed: dict[str, FileMetadata]) -> No
                 yield {"file": rel, "size": meta.size_in_bytes, "mtime": meta.last_updated_in_seconds,
                        "key": key, "source_uri": source_uri}
 
-    _write_index(folder, entries())
+    try:
+        _write_index(folder, entries())
+    except (OSError, BeamIOError) as error:  # the small files stay, and serve as before
+        LOG.warning("key index %s not merged (%s)", folder, error)
+        return
     for path in small:
         with suppress(OSError, BeamIOError):
             FileSystems.delete([path])

@@ -144,6 +144,16 @@ def test_a_damaged_index_file_is_not_used_and_the_files_are_read(output, caplog)
     assert "not used" in caplog.text
 
 
+def test_an_index_that_cannot_be_written_only_costs_reading_the_files(output, caplog):
+    (output / KEY_INDEX_DIR).mkdir()
+    (output / KEY_INDEX_DIR / "article_id").write_text("a file where the index folder would go")
+    for _ in range(2):
+        with caplog.at_level(logging.WARNING, logger="pipeline.key_index"):
+            found, reads = rows_and_reads(output)
+        assert {key for key, _, _ in found} == {"a1", "a2", "b1"} and (reads.indexed, reads.read) == (0, 2)
+    assert "not written" in caplog.text
+
+
 def test_a_moved_output_folder_keeps_its_index(output, tmp_path):
     first, _ = rows_and_reads(output)
     moved = tmp_path / "moved"
