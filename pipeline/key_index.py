@@ -86,14 +86,19 @@ def committed_rows(output: str, glob: str, column: str, settings: KeyIndexSettin
         keys, uris = table.column(column).to_pylist(), table.column("source_uri").to_pylist()
         yield from zip(keys, [meta.path] * len(keys), uris, strict=True)
         if settings.enabled and rel != meta.path and 0 < (meta.last_updated_in_seconds or 0) <= settled_before:
-            fresh.extend({"file": rel, "size": meta.size_in_bytes, "mtime": meta.last_updated_in_seconds,
-                          "key": key, "source_uri": uri} for key, uri in zip(keys, uris, strict=True))
+            fresh.extend(_entry(rel, meta, key, uri) for key, uri in zip(keys, uris, strict=True))
         if len(fresh) >= INDEX_FILE_ROWS:  # memory holds one index file's entries, however large the output
             small.extend(_write_index_quietly(folder, fresh))
             fresh = []
     small.extend(_write_index_quietly(folder, fresh))
     if len(small) >= max(2, settings.merge_after):
         _merge(folder, small, listed)
+
+
+def _entry(rel: str, meta: FileMetadata, key: str, source_uri: str) -> dict:
+    """One index row (``KEY_INDEX_SCHEMA``): a key of the data file ``rel`` as it is listed now."""
+    return {"file": rel, "size": meta.size_in_bytes, "mtime": meta.last_updated_in_seconds, "key": key,
+            "source_uri": source_uri}
 
 
 def _relative(output: str, path: str) -> str:
@@ -174,9 +179,7 @@ def _merge(folder: str, small: list[str], listed: dict[str, FileMetadata]) -> No
     def entries() -> Iterator[dict]:
         for index_path in small:
             for rel, key, source_uri in _valid_entries(index_path, listed, served, []):
-                meta = listed[rel]
-                yield {"file": rel, "size": meta.size_in_bytes, "mtime": meta.last_updated_in_seconds,
-                       "key": key, "source_uri": source_uri}
+                yield _entry(rel, listed[rel], key, source_uri)
 
     try:
         _write_index(folder, entries())
