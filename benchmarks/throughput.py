@@ -1,6 +1,6 @@
 """Throughput of newsbeam against the floor: the same libraries in a plain loop, in the same run.
 
-    python benchmarks/throughput.py --corpus DIR [--docs 1000 10000] [--workers 1 2] [--json OUT.json]
+    python benchmarks/throughput.py --corpus DIR [--docs 1000 10000] [--workers 1 2] [--repeat K] [--json OUT.json]
 
 Builds N captures from the pages of ``--corpus`` (repeated, every URL made unique so nothing is
 deduplicated; see ``scaling.py``), then measures, in one invocation:
@@ -16,7 +16,9 @@ deduplicated; see ``scaling.py``), then measures, in one invocation:
    mean is its baseline; the machine's speed drifts by a few percent);
 3. the pipeline: ``newsbeam run`` on the same files with 1 and 2 workers (and ``--entities off``),
    per-stage seconds from its counters and peak RSS per process (sampled from /proc); extraction only
-   also net of its start-up (the same command over one capture).
+   also net of its start-up (the same command over one capture). ``--repeat K`` takes that measure
+   and its peers K times in a row and prints every ratio and their median: one ratio moves with the
+   machine's drift (up to 10% between invocations).
 
 It prints articles/s and the ratios, and writes a JSON record to compare across commits. A
 benchmark, not a test: nothing here asserts a time.
@@ -29,6 +31,7 @@ import gzip
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -122,15 +125,15 @@ def extraction_peers(files: list[Path]) -> dict[str, float]:
     return peers
 
 
-def extraction_only(files: list[Path], workdir: Path, templates: list[Path]) -> dict:
-    """``newsbeam run`` with configs/extraction-only.yaml, its start-up (one capture), and the peers
-    measured just before and just after it (their mean is its baseline: the machine's speed drifts)."""
-    build_input(templates, 1, workdir / "one")
+def extraction_only(files: list[Path], workdir: Path, attempt: int = 0) -> dict:
+    """``newsbeam run`` with configs/extraction-only.yaml, its start-up (one capture, ``workdir/one``), and
+    the peers measured just before and just after it (their mean is its baseline: the machine's speed
+    drifts). ``attempt`` numbers the output folders of repeated measurements."""
     flags = ["--config", str(REPO / "configs" / "extraction-only.yaml")]
     measured = {"peers_before": extraction_peers(files),
-                "extraction_only": run_pipeline(workdir / "captures", workdir / "out-noner", 1, flags),
+                "extraction_only": run_pipeline(workdir / "captures", workdir / f"out-noner-{attempt}", 1, flags),
                 "peers_after": extraction_peers(files),
-                "extraction_only_startup": run_pipeline(workdir / "one", workdir / "out-one", 1, flags)}
+                "extraction_only_startup": run_pipeline(workdir / "one", workdir / f"out-one-{attempt}", 1, flags)}
     measured["peers"] = {name: (rate + measured["peers_after"][name]) / 2
                          for name, rate in measured["peers_before"].items()}
     return measured
@@ -224,6 +227,8 @@ def main() -> None:
                         help="only the pipeline with 1 worker at each size: how time and peak memory grow with N")
     parser.add_argument("--extraction-only", action="store_true",
                         help="only extraction: the peers and the pipeline with configs/extraction-only.yaml")
+    parser.add_argument("--repeat", type=int, default=1, metavar="K",
+                        help="measure extraction only and its peers K times in a row; every ratio and the median")
     parser.add_argument("--config", type=Path, help="run config for --growth-only runs (default configs/local.yaml)")
     parser.add_argument("--keep", action="store_true", help="keep each size's inputs and outputs (else removed)")
     args = parser.parse_args()
@@ -262,8 +267,15 @@ def _measure_size(args: argparse.Namespace, cfg: dict, templates: list[Path], do
                  "pipeline": [run_pipeline(workdir / "captures", workdir / f"out-{w}", w, [])
                               for w in args.workers]}
         _print(size)
-    size |= extraction_only(files, workdir, templates)
-    _print_extraction(size)
+    build_input(templates, 1, workdir / "one")
+    attempts = []
+    for attempt in range(args.repeat):
+        attempts.append(extraction_only(files, workdir, attempt))
+        _print_extraction(size | attempts[-1])
+    size |= attempts[0]
+    if len(attempts) > 1:
+        size["extraction_only_attempts"] = attempts
+        _print_attempts(attempts)
     return size
 
 
@@ -297,6 +309,14 @@ def _print(size: dict) -> None:
     if len(size["pipeline"]) > 1:
         one, two = size["pipeline"][0], size["pipeline"][1]
         print(f"2 workers vs 1: {two['articles_per_s'] / one['articles_per_s']:.2f}x")
+
+
+def _print_attempts(attempts: list[dict]) -> None:
+    """Extraction only against each peer over repeated measurements: every ratio, and their median."""
+    for peer in attempts[0]["peers"]:
+        ratios = sorted(a["extraction_only"]["articles_per_s"] / a["peers"][peer] for a in attempts)
+        print(f"extraction only / {peer}, {len(ratios)} runs: {', '.join(f'{r:.2f}x' for r in ratios)}; "
+              f"median {statistics.median(ratios):.3f}x")
 
 
 def _print_extraction(size: dict) -> None:
