@@ -125,7 +125,7 @@ def extraction_peers(files: list[Path]) -> dict[str, float]:
     return peers
 
 
-def extraction_only(files: list[Path], workdir: Path, attempt: int = 0) -> dict:
+def extraction_only(files: list[Path], workdir: Path, attempt: int) -> dict:
     """``newsbeam run`` with configs/extraction-only.yaml, its start-up (one capture, ``workdir/one``), and
     the peers measured just before and just after it (their mean is its baseline: the machine's speed
     drifts). ``attempt`` numbers the output folders of repeated measurements."""
@@ -232,6 +232,8 @@ def main() -> None:
     parser.add_argument("--config", type=Path, help="run config for --growth-only runs (default configs/local.yaml)")
     parser.add_argument("--keep", action="store_true", help="keep each size's inputs and outputs (else removed)")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     cfg = load_run_config()
     templates = template_files(args.corpus)
     record = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cores": os.cpu_count(),
