@@ -7,6 +7,8 @@ import io
 import json
 import os
 import shutil
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -262,3 +264,23 @@ def test_exit_codes(tmp_path):
     seed_capture(bad)
     assert run([bad], tmp_path / "out2", "--fail-on-reject") == 4
     assert run([bad], tmp_path / "out3", "--config", str(tmp_path / "missing.yaml")) == 2
+
+
+_WRITE_PARQUET = """
+import io
+import pipeline.schema, pyarrow as pa, pyarrow.parquet as pq
+pq.write_table(pa.table({"body": ["text"] * 100_000}), io.BytesIO(), compression="zstd")
+print(pa.default_memory_pool().backend_name, pa.mimalloc_memory_pool().max_memory())
+"""
+
+
+@pytest.mark.parametrize(("setting", "backend", "mimalloc_used"),
+                         [(None, "system", False), ("mimalloc", "mimalloc", True)])
+def test_parquet_is_written_from_the_system_allocator_unless_arrow_is_told_otherwise(setting, backend, mimalloc_used):
+    """Arrow's own pool keeps memory a chunk freed (README "Performance"); ARROW_DEFAULT_MEMORY_POOL still wins."""
+    env = {name: value for name, value in os.environ.items() if name != "ARROW_DEFAULT_MEMORY_POOL"}
+    if setting:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = setting
+    shown = subprocess.run([sys.executable, "-c", _WRITE_PARQUET], env=env, cwd=FIXTURES.parent.parent,
+                           capture_output=True, text=True, check=True).stdout.split()
+    assert (shown[0], int(shown[1]) > 0) == (backend, mimalloc_used)
