@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from pipeline import batch, compact, evaluate, history, query, report, stream
+from pipeline.fast_exit import exit_without_collecting
 from pipeline.logs import configure_logging
 
 # Modules with a ``register(subparsers)`` function; each sets ``handler`` (and ``passes_beam_args``
@@ -39,5 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     return args.handler(args, extra)
 
 
+def entry() -> None:
+    """The ``newsbeam`` program (``main`` is for callers in a Python process that goes on)."""
+    exit_without_collecting(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

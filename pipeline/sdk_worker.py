@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 
+from pipeline.fast_exit import exit_without_collecting
 from pipeline.logs import FORMAT_VARIABLE, LEVEL_VARIABLE, configure_logging
 
 # A notice about pickled main sessions, which newsbeam does not use (save_main_session is off).
@@ -27,6 +28,7 @@ def main() -> None:
     from apache_beam.runners.worker import sdk_worker_main
 
     sdk_worker_main.main(sys.argv)
+    exit_without_collecting()
 
 
 if __name__ == "__main__":
