@@ -12,11 +12,13 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from pipeline.options import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from pipeline.views import VIEW_NAMES, connect
+
+if TYPE_CHECKING:
+    import duckdb
 
 PROMPT, CONTINUATION = "D ", "· "
 SHELL_HELP = """Statements end with ';'. Views: articles, entities, rejected, runs.
@@ -52,6 +54,8 @@ def _add_output_argument(parser: argparse.ArgumentParser) -> None:
 
 def sql_command(args: argparse.Namespace, _extra: list[str]) -> int:
     """Run the query; print its result as a table or CSV."""
+    import duckdb  # where it is used, as in pipeline.views
+
     if not output_exists(args.output):
         return EXIT_USAGE
     try:
@@ -127,6 +131,8 @@ class StatementBuffer:
 
 def show(relation: duckdb.DuckDBPyRelation, statement: str, max_rows: int | None = None) -> None:
     """Print a result as DuckDB's table; an EXPLAIN's plan as the plan text."""
+    import duckdb
+
     if duckdb.extract_statements(statement)[-1].type == duckdb.StatementType.EXPLAIN:
         for _key, plan in relation.fetchall():
             print(plan)
@@ -136,11 +142,15 @@ def show(relation: duckdb.DuckDBPyRelation, statement: str, max_rows: int | None
 
 def _returns_rows(statement: str) -> bool:
     """True for queries (select, describe, explain, pragma), not for DDL, inserts or settings."""
+    import duckdb
+
     last = duckdb.extract_statements(statement)[-1]
     return last.expected_result_type == [duckdb.ExpectedResultType.QUERY_RESULT]
 
 
 def _run_statement(connection: duckdb.DuckDBPyConnection, statement: str) -> bool:
+    import duckdb
+
     command, _, argument = statement.partition(" ")
     try:
         if command == ".help":

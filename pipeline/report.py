@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-import duckdb
-
 from pipeline.config import pipeline_version
 from pipeline.options import EXIT_OK, EXIT_USAGE
 from pipeline.query import output_exists
@@ -25,6 +23,7 @@ from pipeline.sink import join, write_text_atomically
 from pipeline.views import connect, output_location
 
 if TYPE_CHECKING:
+    import duckdb
     from matplotlib.axes import Axes
 
 REPORT_FILE = "report.html"

@@ -17,12 +17,14 @@ import os
 import types
 import typing
 
-import duckdb
 import pyarrow as pa
 
 from pipeline.schema import ARTICLE_GLOB, ARTICLE_SCHEMA, REJECTED_GLOB, REJECTED_SCHEMA
 from pipeline.sink import join, matching_files, write_text_atomically
 from pipeline.summary import RunSummary
+
+if typing.TYPE_CHECKING:
+    import duckdb
 
 VIEWS_FILE = "views.sql"
 RUNS_GLOB = "_runs/*.json"
@@ -66,6 +68,8 @@ def write_views(output: str) -> str:
 
 def connect(output: str) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the output folder's views defined."""
+    import duckdb
+
     connection = duckdb.connect()
     connection.execute(views_sql(output))
     return connection
@@ -98,6 +102,10 @@ def _empty_view(name: str, columns: dict[str, str]) -> str:
 
 def _arrow_columns(schema: pa.Schema) -> dict[str, str]:
     """Column name to DuckDB type, as DuckDB itself maps the Arrow schema."""
+    # DuckDB is imported where it is used, never at import: a batch run needs it only after its pipelines,
+    # whose peak memory would otherwise hold its library's pages (README "Performance").
+    import duckdb
+
     relation = duckdb.from_arrow(schema.empty_table())
     return {column: str(kind) for column, kind in zip(relation.columns, relation.types, strict=True)}
 

@@ -308,3 +308,28 @@ def test_a_newsbeam_process_ends_without_the_last_collection_but_runs_its_exit_h
     ended = subprocess.run([sys.executable, "-c", _EXIT_LEAVING_GARBAGE, str(tmp_path)], cwd=FIXTURES.parent.parent)
     assert ended.returncode == 7
     assert sorted(path.name for path in tmp_path.iterdir()) == ["exit-handler-ran"]
+
+
+_RUN_NOTING_DUCKDB = """
+import sys
+import pipeline.batch
+from pipeline.cli import main
+execute, seen = pipeline.batch.execute, []
+def noting(spec, options):
+    counters = execute(spec, options)
+    seen.append("duckdb" in sys.modules)
+    return counters
+pipeline.batch.execute = noting
+code = main(["run", "--input", sys.argv[1], "--output", sys.argv[2], "--quiet"])
+print(code, seen, "duckdb" in sys.modules)
+"""
+
+
+def test_a_batch_run_loads_duckdb_only_after_its_pipelines(tmp_path):
+    """DuckDB's library pages would count in the pipelines' peak memory (README "Performance")."""
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    shutil.copy(FIXTURES / "chip-plant.html", captures)
+    shown = subprocess.run([sys.executable, "-c", _RUN_NOTING_DUCKDB, str(captures), str(tmp_path / "out")],
+                           cwd=FIXTURES.parent.parent, capture_output=True, text=True, check=True).stdout
+    assert shown.split() == ["0", "[False]", "True"]  # views.sql, written after the pipelines, uses DuckDB
