@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -416,8 +417,8 @@ def test_a_cached_gazetteer_answers_the_same_from_many_threads(run_config, tmp_p
     """Its large tables are looked up in the cache file; the worker's threads share one connection."""
     monkeypatch.setenv("NEWSBEAM_CACHE_DIR", str(tmp_path))
     config = run_config["gazetteer"]
-    built = gazetteer_module._load_or_build(json.dumps(config), lambda: Gazetteer.from_mapping(config))
-    loaded = gazetteer_module._load_or_build(json.dumps(config), lambda: pytest.fail("the cache was not used"))
+    built = gazetteer_module._load_or_build(config, lambda: Gazetteer.from_mapping(config))
+    loaded = gazetteer_module._load_or_build(config, lambda: pytest.fail("the cache was not used"))
     places = ["Nusa Dua", "KYIV", "Santa Clara", "São Paulo", "Georgia", "Washington", "Nowhereville"] * 50
     expected = [built.resolve(place) for place in places]
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -430,10 +431,10 @@ def test_gazetteer_cache_gives_the_built_gazetteer(run_config, tmp_path, monkeyp
     file is rebuilt, and another config gets a cache file of its own."""
     monkeypatch.setenv("NEWSBEAM_CACHE_DIR", str(tmp_path))
     config = run_config["gazetteer"]
-    built = gazetteer_module._load_or_build(json.dumps(config), lambda: Gazetteer.from_mapping(config))
+    built = gazetteer_module._load_or_build(config, lambda: Gazetteer.from_mapping(config))
     [cached_file] = tmp_path.glob("gazetteer-*.sqlite")
     assert not list(tmp_path.glob(".*"))  # written through a temporary file, renamed into place
-    loaded = gazetteer_module._load_or_build(json.dumps(config), lambda: pytest.fail("the cache was not used"))
+    loaded = gazetteer_module._load_or_build(config, lambda: pytest.fail("the cache was not used"))
     places = ["Nusa Dua", "KYIV", "Santa Clara", "São Paulo", "Georgia", "Washington", "Nowhereville"]
     assert [loaded.resolve(p) for p in places] == [built.resolve(p) for p in places]
     assert loaded.resolve("Nusa Dua", "Indonesia") == ("Indonesia", "ID")
@@ -443,11 +444,40 @@ def test_gazetteer_cache_gives_the_built_gazetteer(run_config, tmp_path, monkeyp
     assert loaded.spelling("RIO DE JANEIRO") == built.spelling("RIO DE JANEIRO") == "Rio de Janeiro"
 
     cached_file.write_bytes(b"not a database")
-    rebuilt = gazetteer_module._load_or_build(json.dumps(config), lambda: Gazetteer.from_mapping(config))
+    rebuilt = gazetteer_module._load_or_build(config, lambda: Gazetteer.from_mapping(config))
     assert rebuilt.resolve("KYIV") == ("Ukraine", "UA")
     assert cached_file.read_bytes() != b"not a database"
 
     other = {**config, "place_aliases": {"FR": ["Gay Paree"]}}
-    aliased = gazetteer_module._load_or_build(json.dumps(other), lambda: Gazetteer.from_mapping(other))
+    aliased = gazetteer_module._load_or_build(other, lambda: Gazetteer.from_mapping(other))
     assert aliased.resolve("Gay Paree") == ("France", "FR") and built.resolve("Gay Paree") is None
     assert len(list(tmp_path.glob("gazetteer-*.sqlite"))) == 2
+
+
+def test_building_a_gazetteer_cache_deletes_the_ones_unused_for_cache_keep_days(run_config, tmp_path, monkeypatch):
+    """Every config or library change names a new 7-8 MB cache file; old ones must not pile up, and a file
+    opened by a run counts as used, whenever it was built."""
+    monkeypatch.setenv("NEWSBEAM_CACHE_DIR", str(tmp_path))
+    config = {**run_config["gazetteer"], "cache_keep_days": 30}
+    month_ago = time.time() - 31 * 86400
+
+    def aged(name: str, when: float = month_ago) -> Path:
+        path = tmp_path / name
+        path.write_bytes(b"x")
+        os.utime(path, (when, when))
+        return path
+
+    stale = [aged("gazetteer-0123.json"), aged("gazetteer-4567.sqlite"), aged(".gazetteer-89ab.sqlite")]
+    recent = aged("gazetteer-cdef.sqlite", time.time() - 29 * 86400)
+    unrelated = aged("notes.txt")
+    gazetteer_module._load_or_build(config, lambda: Gazetteer.from_mapping(config))
+    [current] = set(tmp_path.glob("gazetteer-*.sqlite")) - {recent}
+    assert not any(path.exists() for path in stale)
+    assert recent.exists() and unrelated.exists()
+
+    os.utime(current, (month_ago, month_ago))
+    gazetteer_module._load_or_build(config, lambda: pytest.fail("the cache was not used"))
+    other = {**config, "place_aliases": {"FR": ["Gay Paree"]}}
+    gazetteer_module._load_or_build(other, lambda: Gazetteer.from_mapping(other))
+    assert current.exists()  # opened a moment ago, though built a month ago
+    assert len(list(tmp_path.glob("gazetteer-*.sqlite"))) == 3

