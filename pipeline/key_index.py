@@ -36,8 +36,12 @@ from pipeline.schema import KEY_INDEX_SCHEMA
 from pipeline.sink import join, matching_metadata, read_parquet, write_parquet_files
 
 KEY_INDEX_DIR = "_keys"
-INDEX_FILE_ROWS = 100_000  # about 20 MB of Arrow when read (more only for one huge data file)
-_BATCH_ROWS = 65_536
+# Each chunk of a run reads every index file whole, one at a time, so its rows bound that step's memory:
+# reading a 20,000-row file peaks 8-9 MB above the reader, a 100,000-row file (the limit until 2026-11-30;
+# such files stay valid) 35-37 MB; before the file column stayed dictionary-encoded and rows were turned
+# into Python in small batches, 19-21 and 66-67 MB.
+INDEX_FILE_ROWS = 20_000
+_BATCH_ROWS = 4_096  # rows turned into Python objects at once (about 2 MB)
 LOG = logging.getLogger(__name__)
 
 
@@ -122,19 +126,28 @@ def _valid_entries(index_path: str, listed: dict[str, FileMetadata], served: dic
     was listed, damaged) serves nothing, and its files are read directly.
     """
     try:
-        table = read_parquet(index_path, KEY_INDEX_SCHEMA.names)
+        table = read_parquet(index_path, KEY_INDEX_SCHEMA.names, dictionary=["file"])  # a few files, many keys
     except (OSError, BeamIOError, pa.ArrowException) as error:
         LOG.warning("key index %s not used (%s); the files it covers are read instead", index_path, error)
         return
     if table.num_rows < INDEX_FILE_ROWS:
         small.append(index_path)
     for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
-        columns = (batch.column(name).to_pylist() for name in KEY_INDEX_SCHEMA.names)
+        columns = (_python(batch.column(name)) for name in KEY_INDEX_SCHEMA.names)
         for rel, size, mtime, key, source_uri in zip(*columns, strict=True):
             meta = listed.get(rel)
             if (meta is not None and meta.size_in_bytes == size and meta.last_updated_in_seconds == mtime
                     and served.setdefault(rel, index_path) == index_path):
                 yield rel, key, source_uri
+
+
+def _python(column: pa.Array) -> list:
+    """A column's values as Python objects; a dictionary column's distinct values are converted once
+    (``to_pylist`` on it converts every row: 4x slower over the whole read)."""
+    if pa.types.is_dictionary(column.type):
+        values = column.dictionary.to_pylist()
+        return [values[index] for index in column.indices.to_pylist()]
+    return column.to_pylist()
 
 
 def _write_index(folder: str, rows: Iterable[dict]) -> list[str]:

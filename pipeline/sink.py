@@ -100,14 +100,15 @@ class _AtomicParquet:
         _delete_quietly(self.temp_path)
 
 
-def read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
-    """One Parquet file on any filesystem Beam knows, as a table (all columns, or ``columns``).
+def read_parquet(path: str, columns: list[str] | None = None, dictionary: list[str] | None = None) -> pa.Table:
+    """One Parquet file on any filesystem Beam knows, as a table (all columns, or ``columns``); the
+    ``dictionary`` columns stay dictionary-encoded (each distinct value held once).
 
     ``ParquetFile.read`` skips the dataset layer that ``pq.read_table`` goes through: the keys of 910
     small files took 0.35 s instead of 0.79 s.
     """
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-        return pq.ParquetFile(handle).read(columns=columns)
+        return pq.ParquetFile(handle, read_dictionary=dictionary).read(columns=columns)
 
 
 def replace_parquet_file(path: str, rows: list[dict], schema: pa.Schema, compression: str = "zstd") -> None:
