@@ -145,6 +145,8 @@ def test_dockerfile_builds_on_the_pinned_beam_sdk_image():
     assert needed <= copied
     ignored = {line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()}
     assert not needed & ignored
+    # Workers import pyarrow before newsbeam can choose Arrow's pool (pipeline/__init__.py): the image does.
+    assert re.search(r"^ENV\s(?:[^\n]*\\\n)*[^\n]*\bARROW_DEFAULT_MEMORY_POOL=system\b", dockerfile, re.M)
 
 
 def test_compose_images_are_pinned_and_agree_with_pyproject():
