@@ -108,20 +108,17 @@ def mark_used(path: Path) -> None:
         pass
 
 
-def prune(current: Path, keep_days: float) -> list[Path]:
+def prune(current: Path, keep_days: float) -> None:
     """Delete the other gazetteer cache files beside ``current`` (and unfinished writes) that no run has
-    opened for ``keep_days``; return them. A file that cannot be deleted is left: this is housekeeping.
+    opened for ``keep_days``. A file that cannot be deleted is left: this is housekeeping.
 
     Another version of newsbeam sharing the folder may still use an old file; if it has not for
     ``keep_days``, it only rebuilds it (about a second).
     """
     cutoff = time.time() - keep_days * 86400
-    removed = []
     for path in [*current.parent.glob("gazetteer-*"), *current.parent.glob(".gazetteer-*")]:
         try:
             if path != current and path.is_file() and path.stat().st_mtime < cutoff:
                 path.unlink()
-                removed.append(path)
         except OSError:
             continue
-    return removed
