@@ -1,7 +1,8 @@
 """HTML pages: main text and metadata through trafilatura, with the provenance of dates and sections.
 
-The page is parsed once. Structured metadata (JSON-LD, meta tags, canonical link) is read from the
-tree first, because trafilatura cleans the tree in place, then the same tree goes to trafilatura.
+The page is parsed once. Structured metadata (JSON-LD, meta tags, canonical link) and trafilatura's
+metadata (`page_metadata`) are read from the tree first, then the same tree goes to trafilatura, which
+extracts the main text from a copy.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from urllib.parse import urlsplit
 import trafilatura
 from lxml import html as lxml_html
 from trafilatura.utils import load_html
+
+from transforms.page_metadata import categories, page_metadata
 
 _ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
                   "opinionnewsarticle", "backgroundnewsarticle", "webpage", "liveblogposting", "report"}
@@ -61,19 +64,20 @@ def extract_html(page: str, url: str | None, settings: ExtractionSettings) -> Ht
     result.dates["html_meta"] = next((meta[k] for k in _DATE_META if meta.get(k)), None)
     result.sections["html_meta"] = _text(json_ld.get("articleSection")) or next(
         (meta[k] for k in _SECTION_META if meta.get(k)), None)
+    metadata = page_metadata(tree, url)
     document = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=True, include_comments=False, include_tables=settings.include_tables,
+        tree, url=url or metadata.url, include_comments=False, include_tables=settings.include_tables,
         favor_precision=settings.favor_precision, fast=settings.fast, output_format="python",
     )
     if document is None:
         return result
     result.text = document.text or ""
-    result.title = title_without_site(document.title, document.sitename, url)
-    result.author = document.author
-    result.site_name = document.sitename
-    result.dates["html_date"] = document.date
-    if not result.sections["html_meta"] and document.categories:
-        result.sections["html_meta"] = document.categories[0]
+    result.title = title_without_site(metadata.title, metadata.sitename, url)
+    result.author = metadata.author
+    result.site_name = metadata.sitename
+    result.dates["html_date"] = metadata.date
+    if not result.sections["html_meta"]:
+        result.sections["html_meta"] = next(iter(metadata.categories or categories(tree)), None)
     return result
 
 
