@@ -8,6 +8,7 @@ live in ``tests/test_dateline.py`` and ``slugify``'s in ``tests/test_enrichment.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
@@ -19,7 +20,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import load_run_config
-from transforms.article import Enricher, build_article, count_words
+from transforms.article import Enricher, build_article
 from transforms.dates import DateSettings, choose_published, date_from_month_day, date_from_url, parse_datetime
 from transforms.entities import groups_of_chars
 from transforms.furniture import classify_line, normalise_line
@@ -28,6 +29,7 @@ from transforms.identity import article_id, canonical_url
 from transforms.layout import layout_text, split_paragraphs
 from transforms.records import Capture
 from transforms.sections import choose_section, section_from_url
+from transforms.words import count_words, join_lines
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
@@ -57,8 +59,9 @@ SHAPED_PAGE = "\n\n".join([
 
 
 def squash(text: str) -> str:
-    """White space and the invisible spaces the furniture rules fold, collapsed to single spaces."""
-    return " ".join(_ZERO_WIDTH.sub(" ", text).split())
+    """White space and the invisible spaces the furniture rules fold, collapsed to single spaces (to none
+    between two characters of a script written without spaces, as rejoined wrapped lines are)."""
+    return functools.reduce(join_lines, _ZERO_WIDTH.sub(" ", text).split(), "").strip()
 
 
 def occurs_in(part: str, text: str) -> bool:

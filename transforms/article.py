@@ -6,7 +6,6 @@ of a capture and an enricher, so notebooks and tests use it without Beam.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,11 +28,7 @@ from transforms.language import LanguageSettings, detect_language, seed_detector
 from transforms.layout import LayoutRules, TextLayout, layout_text
 from transforms.records import Capture, Rejection
 from transforms.sections import SectionIndex, choose_section, section_from_url
-
-# Han ideographs (with extension A and compatibility forms) and kana, full and half width; CJK punctuation.
-_UNSPACED_LETTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
-_UNSPACED = re.compile(f"[{_UNSPACED_LETTERS}]")
-_UNSPACED_OR_MARK = re.compile(f"[\u3000-\u303f{_UNSPACED_LETTERS}]")
+from transforms.words import count_words
 
 
 @dataclass
@@ -140,14 +135,6 @@ def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Re
         "content_hash": sha256_hex(body),
     }
     return article, None, removed
-
-
-def count_words(text: str) -> int:
-    """Words separated by white space, plus one per Han or kana character, as word processors count them.
-
-    Chinese and Japanese put no spaces between words: a whole paragraph would otherwise be one word.
-    """
-    return len(_UNSPACED_OR_MARK.sub(" ", text).split()) + len(_UNSPACED.findall(text))
 
 
 def _without_dateline(paragraphs: list[str], dateline: Dateline | None) -> list[str]:

@@ -8,6 +8,7 @@ lines are removed and tail rules close the story.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -15,8 +16,12 @@ from dataclasses import dataclass, field
 
 from transforms.furniture import FurnitureRule, classify_line, normalise_line
 from transforms.sections import SectionIndex, fold
+from transforms.words import count_words, display_width, join_lines
 
-_WRAPPED_MIN, _WRAPPED_MAX = 50, 80  # a hard-wrapped block: every line but the last this long
+_WRAPPED_MIN, _WRAPPED_MAX = 50, 80  # a hard-wrapped block: every line but the last this many columns wide
+# A line ending in an ideographic full stop ends a paragraph: CJK text written one paragraph per line has
+# lines of any width, and wrapping falls on a full stop only by chance.
+_IDEOGRAPHIC_SENTENCE_ENDS = ("。", "！", "？", "」")
 _TITLE_REPEAT_SHARE = 0.6  # a header line holding this share of the title (or held by it) repeats it
 _INDENTED_LINE = re.compile(r"\n(?=[ \t\u00a0]+\S)")  # a line break before an indented line
 
@@ -73,11 +78,15 @@ def split_paragraphs(text: str) -> list[str]:
         for indented in _INDENTED_LINE.split(block):
             lines = [" ".join(line.split()) for line in indented.split("\n")]
             lines = [line for line in lines if line]
-            if len(lines) > 1 and all(_WRAPPED_MIN <= len(line) <= _WRAPPED_MAX for line in lines[:-1]):
-                paragraphs.append(" ".join(lines))
+            if len(lines) > 1 and all(_wrapped(line) for line in lines[:-1]):
+                paragraphs.append(functools.reduce(join_lines, lines))
             else:
                 paragraphs.extend(lines)
     return paragraphs
+
+
+def _wrapped(line: str) -> bool:
+    return _WRAPPED_MIN <= display_width(line) <= _WRAPPED_MAX and not line.endswith(_IDEOGRAPHIC_SENTENCE_ENDS)
 
 
 def layout_text(text: str, rules: LayoutRules, known_title: str | None = None,
@@ -105,11 +114,11 @@ def _read_header(paragraphs: list[str], rules: LayoutRules, layout: TextLayout, 
     standfirst: list[str] = []
     index = 0
     for index, paragraph in enumerate(paragraphs):  # noqa: B007 - the index is the result
-        if len(paragraph.split()) >= rules.body_min_words or (opens_body and opens_body(paragraph)):
+        if count_words(paragraph) >= rules.body_min_words or (opens_body and opens_body(paragraph)):
             break
         if _header_line(paragraph, rules, layout, known_title):
             continue
-        if layout.title is None and len(paragraph.split()) <= rules.title_max_words:
+        if layout.title is None and count_words(paragraph) <= rules.title_max_words:
             layout.title = paragraph
         else:
             standfirst.append(paragraph)
@@ -136,7 +145,7 @@ def _header_line(line: str, rules: LayoutRules, layout: TextLayout, known_title:
     if known_title and _repeats_title(line, known_title):
         layout.removed.append(("title_repeat", line))
         return True
-    byline = _match_any(line, rules.header_bylines) if len(line.split()) <= 14 else None
+    byline = _match_any(line, rules.header_bylines) if count_words(line) <= 14 else None
     byline = byline or _match_any(line, rules.credit_lines)
     if byline:
         layout.bylines.append(byline)
@@ -209,7 +218,7 @@ def _breadcrumb(text: str, rules: LayoutRules, listed_only: bool = False) -> str
     (``Home``, ``News``). A lone word counts only when it is a listed section (``listed_only``).
     """
     crumbs = [c.strip() for c in rules.crumb_separators.split(text) if c.strip()]
-    if not crumbs or any(len(c.split()) > rules.crumb_max_words or re.search(r"[.!?,;\"“”]", c) for c in crumbs):
+    if not crumbs or any(count_words(c) > rules.crumb_max_words or re.search(r"[.!?,;\"“”]", c) for c in crumbs):
         return None
     useful = [c for c in crumbs if fold(c) not in rules.crumb_ignore]
     listed = [c for c in useful if rules.sections.known(c)]
