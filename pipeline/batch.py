@@ -11,7 +11,7 @@ import time
 from contextlib import nullcontext
 from datetime import UTC, datetime
 
-from pipeline.config import ConfigError, pipeline_version
+from pipeline.config import pipeline_version
 from pipeline.options import (
     EXIT_FAILED,
     EXIT_LOCKED,
@@ -20,10 +20,11 @@ from pipeline.options import (
     EXIT_OK,
     EXIT_REJECTED,
     EXIT_USAGE,
+    LOCAL_RUNNER,
     add_run_arguments,
     beam_options,
+    choose_workers,
     command_config,
-    expand_input,
 )
 from transforms.dates import parse_datetime
 
@@ -32,10 +33,12 @@ LOG = logging.getLogger("newsbeam")
 EXIT_CODES_HELP = (
     f"Exit codes: {EXIT_OK} success (rejected captures, if any, are listed in the summary); "
     f"{EXIT_REJECTED} success but captures were rejected (only with --fail-on-reject); "
-    f"{EXIT_NOTHING_TO_DO} nothing to do (every input already committed); "
+    f"{EXIT_NOTHING_TO_DO} nothing to do (every input already committed; {EXIT_OK} with --nothing-new-ok); "
     f"{EXIT_LOCKED} another run holds the output's lock (try again later, or --wait); "
-    f"{EXIT_USAGE} bad usage or configuration; "
-    f"{EXIT_NOTHING_READ} nothing usable (no input matched, or every capture was rejected); "
+    f"{EXIT_USAGE} bad usage or configuration (an unknown option, a config key or value, an output folder "
+    "that is a file, holds an input or cannot be created); "
+    f"{EXIT_NOTHING_READ} nothing usable (an input path does not exist, no input matched, or every capture "
+    "was rejected); "
     f"{EXIT_FAILED} failure.")
 
 
@@ -54,6 +57,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--since", type=_timestamp, metavar="WHEN",
                         help="only captures taken at or after WHEN (ISO date or time, UTC)")
     parser.add_argument("--until", type=_timestamp, metavar="WHEN", help="only captures taken before WHEN")
+    parser.add_argument("--nothing-new-ok", action="store_true",
+                        help=f"exit {EXIT_OK} instead of {EXIT_NOTHING_TO_DO} when every input is committed already "
+                             "(for schedulers that take any other code for a failure)")
     parser.add_argument("--wait", action="store_true",
                         help="when another run holds the output's lock, wait for it instead of exiting "
                              f"with code {EXIT_LOCKED}")
@@ -67,30 +73,49 @@ def _timestamp(value: str) -> datetime:
     return parsed
 
 
+def _default_workers(files: int, cfg: dict, options) -> int:
+    """Worker processes for a run without ``--workers``: by input size on the local engine (logged), else one
+    (a cluster runner spreads the work itself)."""
+    from apache_beam.options.pipeline_options import StandardOptions
+
+    if options.view_as(StandardOptions).runner != LOCAL_RUNNER:
+        return 1
+    workers = choose_workers(files, cfg["run"]["files_per_worker"])
+    LOG.info("%d worker process%s for %d files to read (one per %d files, at most one per core; --workers "
+             "sets it)", workers, "" if workers == 1 else "es", files, cfg["run"]["files_per_worker"])
+    return workers
+
+
 def new_run_id(started: datetime) -> str:
     """Sortable and unique: the start time in UTC (to the millisecond) plus a random suffix."""
     return f"{started:%Y%m%dT%H%M%S}{started.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
 
 
 def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
-    """Run the batch job under the output's lock and report it; the exit code says how it went."""
+    """Run the batch job under the output's lock and report it; the exit code says how it went.
+
+    The config, the Beam options and the paths are all checked first: a run refused at the door (exit 2
+    or 3) has written nothing, not even the output folder.
+    """
     from pipeline.lock import LockHeld, OutputLock
+    from pipeline.run_paths import NothingToRead, check_run_paths, create_output
     from pipeline.summary import RunSummary, save
     from pipeline.views import write_views
 
+    cfg = command_config(args)
+    beam_options(args, beam_args)  # an unknown runner or Beam option ends the run here, not after planning
     try:
-        cfg = command_config(args)
-    except ConfigError as error:
-        print(f"newsbeam: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    patterns = [expand_input(p) for p in args.input]
-    output = expand_input(args.output).rstrip("/*")
+        paths = check_run_paths(args.input, args.output)
+    except NothingToRead as error:
+        print(f"newsbeam run: {error}", file=sys.stderr)
+        return EXIT_NOTHING_READ
+    create_output(paths.output)
     started = datetime.now(UTC)
-    summary = RunSummary(new_run_id(started), pipeline_version(), patterns, output, started.isoformat())
+    summary = RunSummary(new_run_id(started), pipeline_version(), paths.patterns, paths.output, started.isoformat())
     clock = time.monotonic()
     try:
-        with OutputLock(output, summary.run_id, wait=args.wait):
-            code = _run_locked(args, beam_args, cfg, summary)
+        with OutputLock(paths.output, summary.run_id, wait=args.wait):
+            code = _run_locked(args, beam_args, cfg, summary, paths.files)
     except LockHeld as held:
         print(f"newsbeam: {held}", file=sys.stderr)
         return EXIT_LOCKED
@@ -102,10 +127,15 @@ def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     summary.exit_code = code
     try:
         saved = save(summary)
-        write_views(output)
+        write_views(paths.output)
     except OSError as error:
         print(f"newsbeam: cannot write to the output folder: {error}", file=sys.stderr)
         return EXIT_FAILED
+    if code == EXIT_NOTHING_TO_DO:
+        print(f"newsbeam run: nothing to do: {summary.message}; --reprocess reads them again"
+              f"{'' if args.nothing_new_ok else f' (--nothing-new-ok makes this exit 0, not {code})'}",
+              file=sys.stderr)
+        return EXIT_OK if args.nothing_new_ok else code
     if not args.quiet:
         from pipeline.summary import render
 
@@ -130,29 +160,27 @@ def execute(spec, options) -> dict[str, int]:
     return counters(result)
 
 
-def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary) -> int:
-    """Plan the inputs against the ledger, run the pipeline if there is work, fill in the summary."""
+def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary, files) -> int:
+    """Plan the listed input files against the ledger, run the pipeline if there is work, fill in the summary."""
     from pipeline.graph import RunSpec
-    from pipeline.ledger import list_inputs, load_ledger, plan_inputs
+    from pipeline.ledger import load_ledger, plan_inputs
     from pipeline.progress import ProgressMonitor
     from pipeline.sink import join
     from pipeline.summary import fill_from_counters, merge_counts
 
-    files = list_inputs(summary.inputs)
     plan = plan_inputs(files, load_ledger(summary.output), args.reprocess)
     summary.files_listed, summary.files_unchanged = plan.listed, plan.unchanged
     LOG.info("run %s: %d files listed, %d unchanged since committed, %d to read (%d changed)",
              summary.run_id, plan.listed, plan.unchanged, len(plan.to_read), len(plan.changed))
-    if not files:
-        summary.status, summary.message = "nothing read", "no capture file matches the input"
-        print(f"newsbeam: no capture file matches {', '.join(summary.inputs)}", file=sys.stderr)
-        return EXIT_NOTHING_READ
     if not plan.to_read:
-        summary.status, summary.message = "nothing to do", f"all {plan.listed} input files already committed"
+        summary.status = "nothing to do"
+        summary.message = (f"all {plan.listed} input files are committed already, unchanged (same size and time, "
+                           "or same content)")
         return EXIT_NOTHING_TO_DO
     progress_dir = join(summary.output, f".progress-{summary.run_id}") if "://" not in summary.output else None
     show = bool(progress_dir) and not args.quiet and sys.stderr.isatty()
-    options, totals = beam_options(args, beam_args), {}
+    workers = args.workers or _default_workers(len(plan.to_read), cfg, beam_options(args, beam_args))
+    options, totals = beam_options(args, beam_args, workers), {}
     chunk = cfg.get("run", {}).get("files_per_pipeline") or len(plan.to_read)
     with ProgressMonitor(progress_dir, len(plan.to_read), enabled=show) if progress_dir else nullcontext():
         for start in range(0, len(plan.to_read), chunk):

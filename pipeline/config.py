@@ -17,7 +17,10 @@ from importlib import metadata
 from pathlib import Path
 
 import yaml
-from apache_beam.options.pipeline_options import PipelineOptions
+
+from pipeline.arguments import beam_option_names, check_runner, did_you_mean, unknown_beam_options
+from pipeline.captures.source import read_limits
+from pipeline.config_schema import schema_problems
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "local.yaml"
@@ -44,7 +47,11 @@ def load_run_config(path: str | Path | None = None) -> dict:
     for key in _INCLUDED:
         if key not in cfg:
             raise ConfigError(f"{path}: missing key {key!r} (the file of {key} rules)")
-        cfg[key] = _read_yaml(Path(cfg[key]))
+        cfg[key] = _read_yaml(Path(cfg[key]), schema=key)
+    try:
+        read_limits(cfg["read"])
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{path}: read limits: {error}") from error
     cfg["beam_options"] = _checked_beam_options(cfg.get("beam_options"), path)
     return cfg
 
@@ -67,10 +74,11 @@ def beam_flags(options: Mapping[str, object]) -> list[str]:
             raise ValueError(f"beam option {name}: false has no flag; use the option that turns it off")
         values = value if isinstance(value, list) else [value]
         flags += [f"--{name}" if item is True else f"--{name}={_flag_value(item)}" for item in values]
-    parsed = PipelineOptions(flags)
-    unknown = set(parsed.get_all_options(retain_unknown_options=True)) - set(parsed.get_all_options())
+    unknown = [word.split("=", 1)[0].removeprefix("--") for word in unknown_beam_options(flags)]
     if unknown:
-        raise ValueError(f"unknown beam option(s): {', '.join(sorted(unknown))}")
+        named = [name + did_you_mean(f"--{name}", beam_option_names()).replace("--", "") for name in unknown]
+        raise ValueError(f"unknown beam option(s): {', '.join(named)}; options only the engine knows go in "
+                         "the command's --engine-flag, or a stream config's runner_flags")
     return flags
 
 
@@ -87,6 +95,8 @@ def _checked_beam_options(options: object, path: Path) -> dict:
     options = {name: value for name, value in options.items() if value is not None}
     try:
         beam_flags(options)
+        if "runner" in options:
+            check_runner(str(options["runner"]))
     except ValueError as error:
         raise ConfigError(f"{path}: {error}") from error
     return options
@@ -96,7 +106,10 @@ def _read_layered(path: Path, chain: tuple[Path, ...]) -> dict:
     """One config file merged over the configs it extends; rule-file names resolved against their file."""
     if path in chain:
         raise ConfigError(f"{path}: 'extends' loops back ({' -> '.join(str(p) for p in (*chain, path))})")
-    cfg = _read_yaml(path)
+    if chain and not path.is_file():
+        raise ConfigError(f"{chain[-1]}: extends a config that is not there: looked for {path} (a relative name "
+                          "is taken from the folder of the extending file)")
+    cfg = _read_yaml(path, schema="run")
     for key in _INCLUDED:
         if isinstance(cfg.get(key), str):
             cfg[key] = str((path.parent / cfg[key]).resolve())
@@ -117,14 +130,17 @@ def _merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def _read_yaml(path: Path) -> dict:
+def _read_yaml(path: Path, schema: str) -> dict:
+    """A YAML file holding a mapping, checked against the part ``schema`` of ``configs/schema.yaml``."""
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:  # a byte-order mark, as Windows editors write, is not data
             data = yaml.safe_load(handle)
     except OSError as error:
         raise ConfigError(f"cannot read config {path}: {error.strerror}") from error
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path} is not valid YAML: {error}") from error
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
+    if problems := schema_problems(data, schema):
+        raise ConfigError(f"{path}: {'; '.join(problems)}")
     return data

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from pipeline.captures import is_capture_path
+from pipeline.captures import is_capture_path, is_within
 from pipeline.schema import LEDGER_GLOB
 from pipeline.sink import join, matching_files, read_parquet
 
@@ -46,12 +46,13 @@ class InputPlan:
     listed: int = 0
 
 
-def list_inputs(patterns: list[str]) -> list[InputFile]:
-    """Every capture file matching ``patterns`` (sidecars, hidden and partial files left out), once."""
+def list_inputs(patterns: list[str], exclude: str | None = None) -> list[InputFile]:
+    """Every capture file matching ``patterns`` (sidecars, hidden and partial files left out), once; nothing
+    within the folder ``exclude`` (the run's output, when it lies inside an input folder)."""
     found: dict[str, InputFile] = {}
     for result in FileSystems.match(patterns):
         for metadata in result.metadata_list:
-            if is_capture_path(metadata.path):
+            if is_capture_path(metadata.path) and not (exclude and is_within(metadata.path, exclude)):
                 found[metadata.path] = InputFile(metadata.path, metadata.size_in_bytes,
                                                  float(metadata.last_updated_in_seconds or 0.0))
     return sorted(found.values(), key=lambda item: item.path)

@@ -7,6 +7,7 @@ import os
 
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
+from pipeline.arguments import check_runner
 from pipeline.config import beam_flags, load_beam_options, load_run_config
 
 # The bare DirectRunner first tries to download a Prism binary, which hangs on a network that accepts
@@ -22,20 +23,25 @@ EXIT_LOCKED, EXIT_NOTHING_TO_DO = 75, 99
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--input", "-i", action="append", required=True, metavar="PATTERN",
-                        help="capture files: a glob ('captures/**'), a folder (read recursively) or a file; "
-                             "repeat for several. Local paths or any filesystem Beam knows (gs://, s3://).")
+    parser.add_argument("--input", "-i", action="extend", nargs="+", required=True, metavar="PATTERN",
+                        help="capture files: globs ('captures/**'), folders (read recursively) or files; several "
+                             "may follow one --input (an unquoted glob the shell expanded) or --input may repeat. "
+                             "Local paths or any filesystem Beam knows (gs://, s3://).")
     parser.add_argument("--output", "-o", required=True, metavar="DIR",
                         help="output folder: date=YYYY-MM-DD/section=<slug>/*.parquet, _rejected/, _runs/")
     parser.add_argument("--config", "-c", metavar="YAML",
                         help="run configuration (default: configs/local.yaml of this checkout)")
-    parser.add_argument("--workers", "-w", type=int, default=1, metavar="N",
-                        help="local worker processes (DirectRunner multi-processing mode); default 1")
+    parser.add_argument("--workers", "-w", type=positive_int, metavar="N",
+                        help="local worker processes (the local engine's multi-processing mode); default: one per "
+                             "run.files_per_worker files to read, at most one per core (the choice is logged)")
     parser.add_argument("--runner",
                         help=f"Beam runner (default: the config's beam_options, else {LOCAL_RUNNER}, the local "
-                             "engine; e.g. PortableRunner, DataflowRunner). Unknown options after the known ones "
-                             "pass to Beam unchanged and override the config's beam_options, e.g. "
-                             "--job_endpoint=... --environment_type=...")
+                             "engine; e.g. PortableRunner, DataflowRunner). Beam's pipeline options (--job_endpoint"
+                             "=..., --environment_type=...) may follow and override the config's beam_options; an "
+                             "option neither newsbeam nor Beam knows is refused")
+    parser.add_argument("--engine-flag", action="append", default=[], metavar="FLAG",
+                        help="a flag only the engine knows, passed to the runner unchecked, e.g. "
+                             "--engine-flag=--checkpointing_interval=60000 (repeat for several)")
     parser.add_argument("--entities", choices=("on", "off"),
                         help="named-entity recognition (overrides the config's entities.enabled)")
     parser.add_argument("--fail-on-reject", action="store_true",
@@ -43,24 +49,38 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="print only warnings and errors")
 
 
-def beam_options(args: argparse.Namespace, beam_args: list[str]) -> PipelineOptions:
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def beam_options(args: argparse.Namespace, beam_args: list[str], workers: int | None = None) -> PipelineOptions:
     """Beam options for a run: the config's ``beam_options``, overridden by the command line.
 
     The config's options are read here from ``args.config`` (not passed in) so that every command
     taking ``--config`` gets the same options. Later flags win in Beam's parser, so the config's flags
-    go first, then the pass-through arguments, then ``--runner``.
+    go first, then the pass-through arguments, then ``--runner``; engine-only flags (``--engine-flag``)
+    last, unchecked. The runner is checked here, before anything runs. ``workers`` (local worker
+    processes) defaults to ``--workers``, else one.
     """
+    workers = workers or getattr(args, "workers", None) or 1
     flags = [*beam_flags(load_beam_options(args.config)), *beam_args]
     if args.runner:
         flags.append(f"--runner={args.runner}")
-    options = PipelineOptions(flags, save_main_session=False)
+    options = PipelineOptions([*flags, *getattr(args, "engine_flag", [])], save_main_session=False)
     standard = options.view_as(StandardOptions)
     standard.runner = standard.runner or LOCAL_RUNNER
-    if args.workers > 1:
+    check_runner(standard.runner)
+    if workers > 1:
         if standard.runner == LOCAL_RUNNER:
             standard.runner = MULTI_PROCESS_RUNNER
         direct = options.view_as(DirectOptions)
-        direct.direct_num_workers, direct.direct_running_mode = args.workers, "multi_processing"
+        direct.direct_num_workers, direct.direct_running_mode = workers, "multi_processing"
     return options
 
 
@@ -72,8 +92,9 @@ def command_config(args: argparse.Namespace) -> dict:
     return cfg
 
 
-def expand_input(pattern: str) -> str:
-    """A folder means every file below it; anything else is taken as a glob or a path."""
-    if "://" not in pattern and os.path.isdir(pattern):
-        return os.path.join(os.path.abspath(pattern), "**")
-    return os.path.abspath(pattern) if "://" not in pattern else pattern
+def choose_workers(files: int, files_per_worker: int, cores: int | None = None) -> int:
+    """Local worker processes for ``files`` input files: one per ``files_per_worker`` files, at most one per
+    core. Each process loads the rules, gazetteer and NER model before its first capture, so a handful of
+    files is read fastest by one process and a large input by every core."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, min(cores, files // max(files_per_worker, 1)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import shutil
 import sys
@@ -16,16 +17,22 @@ from typing import TYPE_CHECKING
 
 from pipeline.options import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from pipeline.views import VIEW_NAMES, connect
+from transforms.words import display_width
 
 if TYPE_CHECKING:
     import duckdb
 
 PROMPT, CONTINUATION = "D ", "· "
-SHELL_HELP = """Statements end with ';'. Views: articles, entities, rejected, runs.
+# How results print, as DuckDB's CLI names its modes; ``auto`` is a table when its columns fit the terminal,
+# else one line per column.
+MODES = ("auto", "box", "line", "csv", "json", "jsonl")
+SHELL_HELP = f"""Statements end with ';'. Views: articles, entities, rejected, runs.
   .tables          list the views
   .schema VIEW     columns and types of a view
+  .mode MODE       how results print: {', '.join(MODES)}
   .help            this text
   .quit / .exit    leave (so does Ctrl-D)"""
+DOT_COMMANDS = (".tables", ".schema", ".mode", ".help", ".quit", ".exit")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -36,9 +43,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         epilog=f"Exit codes: {EXIT_OK} success, {EXIT_FAILED} the SQL failed, {EXIT_USAGE} no such output folder.")
     _add_output_argument(sql)
     sql.add_argument("query", help="SQL, e.g. \"select section, count(*) from articles group by all\"")
-    sql.add_argument("--csv", action="store_true", help="print the result as CSV instead of a table")
+    sql.add_argument("--mode", "-m", choices=MODES, default="auto",
+                     help="how the result prints: a box table, one line per column (line), csv, a JSON array or "
+                          "JSON lines; default auto: a table when its columns fit the terminal, else line")
+    sql.add_argument("--csv", dest="mode", action="store_const", const="csv", help="the same as --mode csv")
     sql.add_argument("--max-rows", type=int, default=1000, metavar="N",
-                     help="rows a table shows at most (default 1000; --csv prints all)")
+                     help="rows a table shows at most (default 1000; the other modes print all)")
     sql.set_defaults(handler=sql_command)
     shell = commands.add_parser(
         "shell", help="interactive DuckDB on an output folder, views ready",
@@ -62,12 +72,7 @@ def sql_command(args: argparse.Namespace, _extra: list[str]) -> int:
         relation = connect(args.output).sql(args.query)
         if not _returns_rows(args.query):
             return EXIT_OK
-        if args.csv:
-            writer = csv.writer(sys.stdout, lineterminator="\n")
-            writer.writerow(relation.columns)
-            writer.writerows(relation.fetchall())
-        else:
-            show(relation, args.query, args.max_rows)
+        show(relation, args.query, args.mode, args.max_rows)
     except duckdb.Error as error:
         print(f"newsbeam sql: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -90,16 +95,16 @@ def shell_command(args: argparse.Namespace, _extra: list[str]) -> int:
 def run_shell(connection: duckdb.DuckDBPyConnection, read_line: Callable[[str], str | None]) -> int:
     """Read lines with ``read_line(prompt)`` until it returns None or '.quit'; run each statement or dot-command,
     printing results and errors. Returns the number of statements that failed."""
-    buffer, failures = StatementBuffer(), 0
+    buffer, failures, session = StatementBuffer(), 0, {"mode": "auto"}
     while (line := read_line(CONTINUATION if buffer.pending else PROMPT)) is not None:
         statement = buffer.feed(line)
         if statement in (".quit", ".exit"):
             return failures
         if statement:
-            failures += 0 if _run_statement(connection, statement) else 1
+            failures += 0 if _run_statement(connection, statement, session) else 1
     leftover = buffer.rest()
     if leftover:
-        failures += 0 if _run_statement(connection, leftover) else 1
+        failures += 0 if _run_statement(connection, leftover, session) else 1
     return failures
 
 
@@ -129,15 +134,45 @@ class StatementBuffer:
         return statement or None
 
 
-def show(relation: duckdb.DuckDBPyRelation, statement: str, max_rows: int | None = None) -> None:
-    """Print a result as DuckDB's table; an EXPLAIN's plan as the plan text."""
+def show(relation: duckdb.DuckDBPyRelation, statement: str, mode: str = "auto", max_rows: int | None = None) -> None:
+    """Print a result in ``mode`` (see ``MODES``); an EXPLAIN's plan as the plan text."""
     import duckdb
 
     if duckdb.extract_statements(statement)[-1].type == duckdb.StatementType.EXPLAIN:
         for _key, plan in relation.fetchall():
             print(plan)
+        return
+    width = shutil.get_terminal_size().columns
+    if mode == "auto":
+        mode = "box" if _table_width(relation) <= width else "line"
+    if mode == "box":
+        relation.show(max_rows=max_rows, max_width=width)
+    elif mode == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(relation.columns)
+        writer.writerows(relation.fetchall())
+    elif mode == "line":
+        _print_lines(relation)
     else:
-        relation.show(max_rows=max_rows, max_width=shutil.get_terminal_size().columns)
+        rows = (json.dumps(dict(zip(relation.columns, row, strict=True)), ensure_ascii=False, default=str)
+                for row in relation.fetchall())
+        print("\n".join(rows) if mode == "jsonl" else "[" + ",\n".join(rows) + "]")
+
+
+def _table_width(relation: duckdb.DuckDBPyRelation) -> int:
+    """Columns a box table needs to show every column's name and type (values wrap within a column)."""
+    return 1 + sum(max(display_width(name), len(str(kind))) + 3
+                   for name, kind in zip(relation.columns, relation.types, strict=True))
+
+
+def _print_lines(relation: duckdb.DuckDBPyRelation) -> None:
+    """DuckDB's line mode: one ``column = value`` line per column, a blank line between rows."""
+    pad = max(map(display_width, relation.columns), default=0)
+    for number, row in enumerate(relation.fetchall()):
+        if number:
+            print()
+        for name, value in zip(relation.columns, row, strict=True):
+            print(f"{' ' * (pad - display_width(name))}{name} = {'NULL' if value is None else value}")
 
 
 def _returns_rows(statement: str) -> bool:
@@ -148,24 +183,31 @@ def _returns_rows(statement: str) -> bool:
     return last.expected_result_type == [duckdb.ExpectedResultType.QUERY_RESULT]
 
 
-def _run_statement(connection: duckdb.DuckDBPyConnection, statement: str) -> bool:
+def _run_statement(connection: duckdb.DuckDBPyConnection, statement: str, session: dict) -> bool:
+    """Run one statement or dot-command; ``session`` holds the settings dot-commands change (the mode)."""
     import duckdb
 
     command, _, argument = statement.partition(" ")
+    argument = argument.strip()
     try:
         if command == ".help":
             print(SHELL_HELP)
         elif command == ".tables":
             print("  ".join(VIEW_NAMES))
         elif command == ".schema":
-            connection.sql(f"describe {argument.strip() or 'articles'}").show(max_rows=200)
+            connection.sql(f"describe {argument or 'articles'}").show(max_rows=200)
+        elif command == ".mode" and argument in MODES:
+            session["mode"] = argument
+        elif command == ".mode":
+            print(f"Error: .mode takes one of {', '.join(MODES)}, not {argument!r}", file=sys.stderr)
+            return False
         elif command.startswith("."):
-            print(f"Unknown command {command}; '.help' lists the commands.", file=sys.stderr)
+            print(f"Error: {command} is not supported here; supported: {' '.join(DOT_COMMANDS)}", file=sys.stderr)
             return False
         else:
             relation = connection.sql(statement)
             if _returns_rows(statement):
-                show(relation, statement)
+                show(relation, statement, session["mode"])
     except duckdb.Error as error:
         print(f"Error: {error}", file=sys.stderr)
         return False

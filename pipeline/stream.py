@@ -29,8 +29,8 @@ from pipeline.options import (
     LOCAL_RUNNER,
     beam_options,
     command_config,
-    expand_input,
 )
+from pipeline.run_paths import absolute, output_folder
 from pipeline.summary import RunSummary, fill_from_counters, merge_counts, save
 from pipeline.views import write_views
 from transforms.dates import parse_datetime
@@ -79,7 +79,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", "-c", metavar="YAML", help="run configuration (default configs/local.yaml)")
     parser.add_argument("--entities", choices=("on", "off"), help="named-entity recognition on or off")
     parser.add_argument("--wait", action="store_true", help="wait for another run's lock instead of exiting")
-    parser.add_argument("--runner", help=f"Beam runner for each batch (default {LOCAL_RUNNER})")
+    parser.add_argument("--runner", help=f"Beam runner for each batch (default {LOCAL_RUNNER}); Beam's pipeline "
+                             "options may follow, an option neither newsbeam nor Beam knows is refused")
+    parser.add_argument("--engine-flag", action="append", default=[], metavar="FLAG",
+                        help="a flag only the engine knows, passed to the runner unchecked (repeat for several)")
     parser.add_argument("--engine", action="store_true",
                         help="submit the unbounded graph (file watch or Pub/Sub, fixed windows) to the runner of a "
                              "streaming config such as configs/stream-flink.yaml, instead of the local loop")
@@ -121,14 +124,15 @@ def stream_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     except ConfigError as error:
         print(f"newsbeam: {error}", file=sys.stderr)
         return EXIT_USAGE
-    output = expand_input(args.output).rstrip("/*")
+    output = output_folder(args.output)
+    beam_options(args, beam_args)  # an unknown runner or Beam option ends the command here
     if args.engine:
         return _submit_to_engine(args, beam_args, cfg, output)
     if not args.watch:
         print("newsbeam: stream needs --watch DIR (or --engine with a streaming config)", file=sys.stderr)
         return EXIT_USAGE
     started = datetime.now(UTC)
-    summary = RunSummary(new_run_id(started), pipeline_version(), [expand_input(args.watch)], output,
+    summary = RunSummary(new_run_id(started), pipeline_version(), [absolute(args.watch)], output,
                          started.isoformat(), status="streaming")
     stop = _stop_on_signals()
     try:
@@ -156,7 +160,7 @@ def _submit_to_engine(args: argparse.Namespace, beam_args: list[str], cfg: dict,
         print(f"newsbeam: {error}", file=sys.stderr)
         return EXIT_USAGE
     if args.watch:
-        cfg["stream"]["watch"] = expand_input(args.watch)
+        cfg["stream"]["watch"] = absolute(args.watch)
     options = beam_options(args, [*settings.runner_flags, *beam_args])
     pipeline = beam.Pipeline(options=options)
     build_streaming_pipeline(pipeline, cfg, output, new_run_id(datetime.now(UTC)), pipeline_version())
@@ -187,7 +191,7 @@ def _loop(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary: Ru
     ledger, status, totals = LedgerCache(summary.output), StreamStatus(time.monotonic()), {}
     options = beam_options(args, beam_args)
     while not stop.is_set() and not _finished(args, status):
-        files = list_inputs(summary.inputs)
+        files = list_inputs(summary.inputs, exclude=summary.output)
         plan = plan_inputs(files, ledger.refresh(), reprocess=False)
         batch = plan.to_read[: args.max_files]
         if batch:

@@ -12,9 +12,9 @@ to the reader of its kind (`single` for one-page HTML and text files with their 
 
 from pipeline.captures.files import iter_captures
 from pipeline.captures.jsonl import capture_from_record
-from pipeline.captures.paths import is_capture_path, source_file
+from pipeline.captures.paths import is_capture_path, is_within, source_file
 from pipeline.captures.source import ReadLimits, load_read_limits, read_limits
 from pipeline.captures.streams import FileDigest
 
-__all__ = ["FileDigest", "ReadLimits", "capture_from_record", "is_capture_path", "iter_captures", "load_read_limits",
-           "read_limits", "source_file"]
+__all__ = ["FileDigest", "ReadLimits", "capture_from_record", "is_capture_path", "is_within", "iter_captures",
+           "load_read_limits", "read_limits", "source_file"]

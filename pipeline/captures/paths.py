@@ -19,6 +19,12 @@ def is_capture_path(path: str) -> bool:
     return not any(part.startswith((".", "_")) for part in directories if part not in (".", ".."))
 
 
+def is_within(path: str, folder: str) -> bool:
+    """True when ``path`` is ``folder`` or lies below it (both absolute, or both URLs)."""
+    folder = folder.rstrip("/")
+    return path == folder or path.startswith(folder + "/")
+
+
 def source_file(source_uri: str) -> str:
     """The input file a capture's ``source_uri`` points into (without ``#offset=``/``#line=``)."""
     path, separator, fragment = source_uri.rpartition("#")
