@@ -4,10 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= out/demo
+# `make install` puts `newsbeam` here (a link to this checkout's .venv/bin/newsbeam).
+PREFIX ?= $(HOME)/.local
+BINDIR ?= $(PREFIX)/bin
 
-.PHONY: help setup demo test eval lint clean
+.PHONY: help setup install uninstall demo test eval lint clean
 
 help:
+	@echo "make install - set up .venv and link newsbeam into $(BINDIR) (make install BINDIR=... to choose)"
 	@echo "make demo   - set up .venv, run the batch job on samples/captures into $(DEMO_OUT), show a DuckDB summary"
 	@echo "make test   - set up .venv and run the tests"
 	@echo "make eval   - score the pipeline against the evaluation corpora in ../shared/corpora (newsbeam eval all)"
@@ -24,6 +28,15 @@ $(STAMP): $(BIN)/python pyproject.toml
 	@touch $(STAMP)
 
 setup: $(STAMP)
+
+install: setup
+	mkdir -p $(BINDIR)
+	ln -sf $(CURDIR)/$(BIN)/newsbeam $(BINDIR)/newsbeam
+	@$(BINDIR)/newsbeam --version
+	@case ":$$PATH:" in *":$(BINDIR):"*) ;; *) echo "$(BINDIR) is not on PATH: add 'export PATH=\"$(BINDIR):\$$PATH\"' to your shell's profile";; esac
+
+uninstall:
+	rm -f $(BINDIR)/newsbeam
 
 demo: setup
 	rm -rf $(DEMO_OUT)

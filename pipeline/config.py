@@ -137,6 +137,10 @@ def _read_yaml(path: Path, schema: str) -> dict:
             data = yaml.safe_load(handle)
     except OSError as error:
         raise ConfigError(f"cannot read config {path}: {error.strerror}") from error
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path} is not valid YAML{where}: {error.problem}") from error
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path} is not valid YAML: {error}") from error
     if not isinstance(data, dict):
