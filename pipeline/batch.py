@@ -78,11 +78,12 @@ def _default_workers(files: int, cfg: dict, options) -> int:
     (a cluster runner spreads the work itself)."""
     from apache_beam.options.pipeline_options import StandardOptions
 
-    if options.view_as(StandardOptions).runner != LOCAL_RUNNER:
+    per_worker = cfg.get("run", {}).get("files_per_worker")
+    if options.view_as(StandardOptions).runner != LOCAL_RUNNER or not per_worker:
         return 1
-    workers = choose_workers(files, cfg["run"]["files_per_worker"])
+    workers = choose_workers(files, per_worker)
     LOG.info("%d worker process%s for %d files to read (one per %d files, at most one per core; --workers "
-             "sets it)", workers, "" if workers == 1 else "es", files, cfg["run"]["files_per_worker"])
+             "sets it)", workers, "" if workers == 1 else "es", files, per_worker)
     return workers
 
 

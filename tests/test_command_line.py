@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from multilingual import STORIES, write_captures
 
-from pipeline.options import EXIT_NOTHING_READ, EXIT_NOTHING_TO_DO, EXIT_OK, EXIT_USAGE
+from pipeline.options import EXIT_NOTHING_READ, EXIT_NOTHING_TO_DO, EXIT_OK, EXIT_USAGE, choose_workers
 
 NEWSBEAM = Path(sys.executable).parent / "newsbeam"
 REPO = Path(__file__).resolve().parent.parent
@@ -186,6 +186,10 @@ def test_unquoted_glob_reads_every_path_and_every_language_survives(expanded_glo
     assert len(found) == len(STORIES) * 5
     rejected = sql(root / "out", "select count(*) from rejected", "--mode", "csv").stdout.split()
     assert rejected == ["count_star()", "0"]
+
+
+def test_workers_follow_the_input_size_up_to_the_cores():
+    assert [choose_workers(files, 200, cores=8) for files in (1, 40, 399, 400, 1000, 100_000)] == [1, 1, 1, 2, 5, 8]
 
 
 def test_workers_default_is_chosen_by_input_size_and_logged(expanded_glob_run):
