@@ -6,7 +6,7 @@
 # The entrypoint stays the SDK's /opt/apache/beam/boot, which the runners' worker contract expects.
 FROM apache/beam_python3.11_sdk:2.77.0
 
-# Arrow on the system allocator, as pipeline/__init__.py sets for local runs: its default pool (mimalloc)
+# Arrow on the system allocator, as pipeline/runtime/process.py sets for local runs: its default pool (mimalloc)
 # keeps what Parquet reading and writing freed. A cluster worker imports pyarrow (through Beam) before any
 # newsbeam module, and Arrow reads the variable only then, so the image sets it.
 ENV PYTHONUNBUFFERED=1 \

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import evaluate
+from pipeline.cli import eval as evaluate
 from pipeline.cli import main
 from quality.body import averaged_scores, score_texts, shingle_match
 from quality.boilerplate import SegmentCounts, count_segments, segment_scores

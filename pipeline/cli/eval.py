@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.options import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from pipeline.cli.options import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CORPORA = REPO_ROOT.parent / "shared" / "corpora"
 # Task -> (module in `quality/`, the corpus folder it reads inside the folder that holds them all).
 TASKS = {
