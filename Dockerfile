@@ -13,8 +13,8 @@ ENV PYTHONUNBUFFERED=1 \
     ARROW_DEFAULT_MEMORY_POOL=system
 WORKDIR /opt/newsbeam
 
-# Editable install: the rule files in configs/ are found beside the code (pipeline/config.py), and a
-# submitter in this image resolves them to the same paths the workers in this image open.
+# Editable install: the rule files of the configs package are found beside the code (pipeline/config.py), and
+# a submitter in this image resolves them to the same paths the workers in this image open.
 COPY pyproject.toml README.md ./
 COPY configs configs
 COPY pipeline pipeline
