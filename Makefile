@@ -7,6 +7,7 @@ DEMO_OUT ?= out/demo
 # `make install` puts `newsbeam` here (a link to this checkout's .venv/bin/newsbeam).
 PREFIX ?= $(HOME)/.local
 BINDIR ?= $(PREFIX)/bin
+NEWSBEAM_CORPORA ?= ../shared/corpora
 
 .PHONY: help setup install uninstall demo test eval lint clean
 
@@ -14,7 +15,7 @@ help:
 	@echo "make install - set up .venv and link newsbeam into $(BINDIR) (make install BINDIR=... to choose)"
 	@echo "make demo   - set up .venv, run the batch job on samples/captures into $(DEMO_OUT), show a DuckDB summary"
 	@echo "make test   - set up .venv and run the tests"
-	@echo "make eval   - score the pipeline against the evaluation corpora in ../shared/corpora (newsbeam eval all)"
+	@echo "make eval   - score the pipeline against the evaluation corpora in $$NEWSBEAM_CORPORA (default ../shared/corpora)"
 	@echo "make lint   - ruff"
 	@echo "make clean  - remove .venv and out/"
 
@@ -49,7 +50,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 eval: setup
-	$(BIN)/newsbeam eval all
+	NEWSBEAM_CORPORA=$(NEWSBEAM_CORPORA) $(BIN)/newsbeam eval all
 
 lint: setup
 	$(BIN)/ruff check pipeline transforms quality tests benchmarks samples

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from multilingual import STORIES, write_captures
 
-from pipeline.options import EXIT_NOTHING_READ, EXIT_NOTHING_TO_DO, EXIT_OK, EXIT_USAGE, choose_workers
+from pipeline.cli.options import EXIT_NOTHING_READ, EXIT_NOTHING_TO_DO, EXIT_OK, EXIT_USAGE, choose_workers
 
 NEWSBEAM = Path(sys.executable).parent / "newsbeam"
 REPO = Path(__file__).resolve().parent.parent

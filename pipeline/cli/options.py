@@ -4,22 +4,69 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+from collections.abc import Iterable
 
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
-from pipeline.arguments import check_runner
-from pipeline.config import beam_flags, load_beam_options, load_run_config
+from pipeline.captures import read_limits
+from pipeline.config import (
+    ConfigError,
+    beam_flags,
+    beam_option_names,
+    check_runner,
+    did_you_mean,
+    load_beam_options,
+    load_run_config,
+    unknown_beam_options,
+)
 
 # The bare DirectRunner first tries to download a Prism binary, which hangs on a network that accepts
 # connections but never answers; the FnApiRunner is the same local engine without that step.
 LOCAL_RUNNER = "FnApiRunner"
-# The same engine with N worker processes, started so that they log like newsbeam (pipeline/local_runner.py).
-MULTI_PROCESS_RUNNER = "pipeline.local_runner.MultiProcessRunner"
+# The same engine with N worker processes, started so that they log like newsbeam (pipeline/runtime/local_runner.py).
+MULTI_PROCESS_RUNNER = "pipeline.runtime.local_runner.MultiProcessRunner"
 
 # Exit codes a scheduler can act on. 75 is sysexits' EX_TEMPFAIL ("try again later"); 99 is the code
 # Airflow's BashOperator treats as "skipped" by default.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING_READ, EXIT_REJECTED = 0, 1, 2, 3, 4
 EXIT_LOCKED, EXIT_NOTHING_TO_DO = 75, 99
+
+
+class UsageError(ValueError):
+    """A command line that cannot be run as asked; the message says what and where."""
+
+
+def check_beam_arguments(words: list[str], own_options: Iterable[str]) -> None:
+    """Raise a UsageError for the first word of ``words`` (what newsbeam's parser left over) that is not a
+    Beam pipeline option or its value; ``own_options`` (the command's options) feed the suggestion.
+
+    Beam's own parser only warns about a word it does not know ("Unparseable argument") and runs on, so a
+    misspelt ``--entites off`` would run with entities on and exit 0.
+    """
+    if not words:
+        return
+    try:
+        unknown = unknown_beam_options(words)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if not unknown:
+        return
+    word = unknown[0]
+    if not word.startswith("-"):
+        raise UsageError(f"unexpected argument {word!r}: several paths go after one --input (quote a glob "
+                         "to let newsbeam expand it), and an option's value right after its name")
+    name = word.split("=", 1)[0]
+    hint = did_you_mean(name, [*own_options, *beam_option_names()])
+    raise UsageError(f"unknown option {name}{hint}; engine-only flags go through --engine-flag")
+
+
+def add_logging_arguments(parser: argparse.ArgumentParser, default: object = None) -> None:
+    """``--log-format`` and ``--log-level``, accepted before the command and after it alike."""
+    parser.add_argument("--log-format", choices=("text", "json"), default=default or "text",
+                        help="log lines as text (default) or as one JSON object per line, for log collectors")
+    parser.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"), type=str.upper,
+                        default=default, help="log level (default INFO, WARNING with a command's --quiet)")
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +122,10 @@ def beam_options(args: argparse.Namespace, beam_args: list[str], workers: int | 
     options = PipelineOptions([*flags, *getattr(args, "engine_flag", [])], save_main_session=False)
     standard = options.view_as(StandardOptions)
     standard.runner = standard.runner or LOCAL_RUNNER
-    check_runner(standard.runner)
+    try:
+        check_runner(standard.runner)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     if workers > 1:
         if standard.runner == LOCAL_RUNNER:
             standard.runner = MULTI_PROCESS_RUNNER
@@ -87,6 +137,10 @@ def beam_options(args: argparse.Namespace, beam_args: list[str], workers: int | 
 def command_config(args: argparse.Namespace) -> dict:
     """The run config named by ``--config`` with ``--entities`` applied; raises ConfigError."""
     cfg = load_run_config(args.config)
+    try:
+        read_limits(cfg["read"])  # each limit a field of ReadLimits, which refuses a name it lacks
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{args.config or 'the default config'}: read limits: {error}") from error
     if getattr(args, "entities", None):
         cfg["entities"]["enabled"] = args.entities == "on"
     return cfg
@@ -98,3 +152,16 @@ def choose_workers(files: int, files_per_worker: int, cores: int | None = None) 
     files is read fastest by one process and a large input by every core."""
     cores = cores or os.cpu_count() or 1
     return max(1, min(cores, files // max(files_per_worker, 1)))
+
+
+def add_output_folder(parser: argparse.ArgumentParser) -> None:
+    """The ``--output`` of the commands that read an output folder."""
+    parser.add_argument("--output", "-o", required=True, metavar="DIR", help="a newsbeam output folder")
+
+
+def output_exists(output: str) -> bool:
+    """True for an existing local folder or any URL; otherwise says so on stderr."""
+    if "://" in output or os.path.isdir(output):
+        return True
+    print(f"newsbeam: no output folder at {output}", file=sys.stderr)
+    return False

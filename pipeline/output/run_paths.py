@@ -13,14 +13,17 @@ import logging
 import os
 from dataclasses import dataclass
 
-from pipeline.arguments import UsageError
 from pipeline.captures import is_within
-from pipeline.ledger import InputFile, list_inputs
+from pipeline.output.ledger import InputFile, list_inputs
 
 LOG = logging.getLogger("newsbeam")
 
 
-class NothingToRead(UsageError):
+class PathRefused(ValueError):
+    """An output or input path a run cannot use (exit 2); the message names it."""
+
+
+class NothingToRead(PathRefused):
     """Inputs that name no capture file: a path that does not exist, or patterns that match nothing."""
 
 
@@ -52,14 +55,14 @@ def check_run_paths(inputs: list[str], output: str) -> RunPaths:
     out = output_folder(output)
     local_output = "://" not in out
     if local_output and os.path.exists(out) and not os.path.isdir(out):
-        raise UsageError(f"--output {output} is a file, not a folder")
+        raise PathRefused(f"--output {output} is a file, not a folder")
     missing = [path for path in inputs if "://" not in path and not glob.has_magic(path) and not os.path.exists(path)]
     if missing:
         raise NothingToRead(f"input path does not exist: {', '.join(missing)}")
     patterns = [absolute(path) for path in inputs]
     for path, pattern in zip(inputs, patterns, strict=True):
         if is_within(_folder_of(pattern), out):
-            raise UsageError(f"--input {path} is inside the output folder {out}: a run would read its own output")
+            raise PathRefused(f"--input {path} is inside the output folder {out}: a run would read its own output")
     holding = [path for path, pattern in zip(inputs, patterns, strict=True) if is_within(out, _folder_of(pattern))]
     if holding:
         LOG.info("the output folder %s is inside the input %s: its files are left out of the input", out,
@@ -71,13 +74,13 @@ def check_run_paths(inputs: list[str], output: str) -> RunPaths:
 
 
 def create_output(out: str) -> None:
-    """Create a local output folder, or raise a UsageError saying why it cannot be."""
+    """Create a local output folder, or raise a PathRefused saying why it cannot be."""
     if "://" in out:
         return
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as error:
-        raise UsageError(f"cannot create the output folder {out}: {error.strerror}") from None
+        raise PathRefused(f"cannot create the output folder {out}: {error.strerror}") from None
 
 
 def _folder_of(pattern: str) -> str:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import secrets
 import sys
 import time
 from contextlib import nullcontext
 from datetime import UTC, datetime
 
-from pipeline.config import pipeline_version
-from pipeline.options import (
+from pipeline.cli.options import (
     EXIT_FAILED,
     EXIT_LOCKED,
     EXIT_NOTHING_READ,
@@ -26,6 +24,7 @@ from pipeline.options import (
     choose_workers,
     command_config,
 )
+from pipeline.config import pipeline_version
 from transforms.dates import parse_datetime
 
 LOG = logging.getLogger("newsbeam")
@@ -87,21 +86,16 @@ def _default_workers(files: int, cfg: dict, options) -> int:
     return workers
 
 
-def new_run_id(started: datetime) -> str:
-    """Sortable and unique: the start time in UTC (to the millisecond) plus a random suffix."""
-    return f"{started:%Y%m%dT%H%M%S}{started.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
-
-
 def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     """Run the batch job under the output's lock and report it; the exit code says how it went.
 
     The config, the Beam options and the paths are all checked first: a run refused at the door (exit 2
     or 3) has written nothing, not even the output folder.
     """
-    from pipeline.lock import LockHeld, OutputLock
-    from pipeline.run_paths import NothingToRead, check_run_paths, create_output
-    from pipeline.summary import RunSummary, save
-    from pipeline.views import write_views
+    from pipeline.output.lock import LockHeld, OutputLock
+    from pipeline.output.run_paths import NothingToRead, check_run_paths, create_output
+    from pipeline.output.summary import RunSummary, new_run_id, save
+    from pipeline.output.views import write_views
 
     cfg = command_config(args)
     beam_options(args, beam_args)  # an unknown runner or Beam option ends the run here, not after planning
@@ -138,36 +132,20 @@ def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
               file=sys.stderr)
         return EXIT_OK if args.nothing_new_ok else code
     if not args.quiet:
-        from pipeline.summary import render
+        from pipeline.output.summary import render
 
         print(render(summary))
         print(f"summary saved to {saved}")
     return code
 
 
-def execute(spec, options) -> dict[str, int]:
-    """Run the batch graph for ``spec`` to completion; return its newsbeam counters."""
-    import apache_beam as beam
-
-    from pipeline.graph import build_pipeline
-    from pipeline.summary import counters
-    from pipeline.worker_watch import failing_when_a_worker_dies
-
-    pipeline = beam.Pipeline(options=options)
-    build_pipeline(pipeline, spec)
-    with failing_when_a_worker_dies():
-        result = pipeline.run()
-        result.wait_until_finish()
-    return counters(result)
-
-
 def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary, files) -> int:
     """Plan the listed input files against the ledger, run the pipeline if there is work, fill in the summary."""
-    from pipeline.graph import RunSpec
-    from pipeline.ledger import load_ledger, plan_inputs
-    from pipeline.progress import ProgressMonitor
-    from pipeline.sink import join
-    from pipeline.summary import fill_from_counters, merge_counts
+    from pipeline.graph.batch import RunSpec, execute
+    from pipeline.output.ledger import load_ledger, plan_inputs
+    from pipeline.output.sink import join
+    from pipeline.output.summary import fill_from_counters, merge_counts
+    from pipeline.runtime.progress import ProgressMonitor
 
     plan = plan_inputs(files, load_ledger(summary.output), args.reprocess)
     summary.files_listed, summary.files_unchanged = plan.listed, plan.unchanged

@@ -19,9 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pipeline.batch import execute, new_run_id
-from pipeline.config import ConfigError, pipeline_version
-from pipeline.options import (
+from pipeline.cli.options import (
     EXIT_FAILED,
     EXIT_LOCKED,
     EXIT_OK,
@@ -30,9 +28,10 @@ from pipeline.options import (
     beam_options,
     command_config,
 )
-from pipeline.run_paths import absolute, output_folder
-from pipeline.summary import RunSummary, fill_from_counters, merge_counts, save
-from pipeline.views import write_views
+from pipeline.config import ConfigError, pipeline_version
+from pipeline.output.run_paths import absolute, output_folder
+from pipeline.output.summary import RunSummary, fill_from_counters, merge_counts, new_run_id, save
+from pipeline.output.views import write_views
 from transforms.dates import parse_datetime
 
 LOG = logging.getLogger("newsbeam")
@@ -117,7 +116,7 @@ class StreamStatus:
 
 
 def stream_command(args: argparse.Namespace, beam_args: list[str]) -> int:
-    from pipeline.lock import LockHeld, OutputLock
+    from pipeline.output.lock import LockHeld, OutputLock
 
     try:
         cfg = command_config(args)
@@ -152,7 +151,7 @@ def _submit_to_engine(args: argparse.Namespace, beam_args: list[str], cfg: dict,
     """Run the unbounded graph on the config's runner until the engine stops it."""
     import apache_beam as beam
 
-    from pipeline.streaming_graph import build_streaming_pipeline, stream_settings
+    from pipeline.graph.streaming import build_streaming_pipeline, stream_settings
 
     try:
         settings = stream_settings(cfg)
@@ -185,8 +184,8 @@ def _stop_on_signals() -> threading.Event:
 
 def _loop(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary: RunSummary,
           stop: threading.Event) -> int:
-    from pipeline.graph import RunSpec
-    from pipeline.ledger import LedgerCache, list_inputs, plan_inputs
+    from pipeline.graph.batch import RunSpec, execute
+    from pipeline.output.ledger import LedgerCache, list_inputs, plan_inputs
 
     ledger, status, totals = LedgerCache(summary.output), StreamStatus(time.monotonic()), {}
     options = beam_options(args, beam_args)

@@ -1,21 +1,26 @@
-"""``newsbeam``: the command line. Each command lives in its own module and registers itself here."""
+"""``newsbeam``: the command line, one module per command, named after it, each with a ``register(subparsers)``.
+
+A command parses its options, calls ``graph``, ``output``, ``analyst`` or ``runtime`` and turns the outcome
+into an exit code; what two commands share lives in ``options`` here or in those packages, never in another
+command. Nothing outside this package imports it; ``eval`` alone imports ``quality``. Commands are imported
+when the parser is built, after ``prepare_process`` has set up the process.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
-from pipeline import batch, compact, evaluate, history, query, report, stream
-from pipeline.arguments import UsageError, add_logging_arguments, check_beam_arguments, did_you_mean
-from pipeline.config import ConfigError, pipeline_version
-from pipeline.fast_exit import exit_without_collecting
-from pipeline.logs import configure_logging
-from pipeline.options import EXIT_USAGE
+from pipeline.runtime.fast_exit import exit_without_collecting
+from pipeline.runtime.logs import configure_logging
+from pipeline.runtime.process import prepare_process
 
-# Modules with a ``register(subparsers)`` function; each sets ``handler`` (and ``passes_beam_args``
-# when unknown options are Beam's) on its parser.
-COMMANDS = [batch, compact, evaluate, history, query, report, stream]
+# Modules of this package with a ``register(subparsers)`` function; each sets ``handler`` (and
+# ``passes_beam_args`` when unknown options are Beam's) on its parser.
+COMMANDS = ("run", "compact", "eval", "runs", "sql", "shell", "report", "stream")
+EXIT_USAGE = 2  # pipeline.cli.options.EXIT_USAGE (that module loads Beam: imported after prepare_process)
 # What a shell reports for a program ended by a closed pipe (128 + SIGPIPE), as `yes | head` does.
 EXIT_CLOSED_PIPE = 141
 
@@ -28,6 +33,9 @@ class _OneLineErrors(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from pipeline.cli.options import add_logging_arguments
+    from pipeline.config import pipeline_version
+
     parser = _OneLineErrors(
         prog="newsbeam",
         description="Turn raw news captures (HTML, WARC, JSONL, text) into clean, enriched, "
@@ -37,14 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"newsbeam {pipeline_version()}")
     add_logging_arguments(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMANDS:
-        module.register(commands)
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").register(commands)
     for command in commands.choices.values():
         add_logging_arguments(command, default=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    prepare_process()
+    from pipeline.cli.options import UsageError, check_beam_arguments
+    from pipeline.config import ConfigError, did_you_mean
+    from pipeline.output.run_paths import PathRefused
+
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     command = _subparser(parser, args.command)
@@ -60,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.log_format, args.log_level or ("WARNING" if getattr(args, "quiet", False) else "INFO"))
     try:
         return args.handler(args, extra)
-    except (UsageError, ConfigError) as error:
+    except (UsageError, ConfigError, PathRefused) as error:
         print(f"newsbeam {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -84,6 +97,3 @@ def entry() -> None:
         code = EXIT_CLOSED_PIPE
     exit_without_collecting(code)
 
-
-if __name__ == "__main__":
-    entry()
