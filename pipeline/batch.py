@@ -6,6 +6,7 @@ import argparse
 import gc
 import logging
 import secrets
+import signal
 import sys
 import time
 from contextlib import nullcontext
@@ -19,6 +20,7 @@ from pipeline.options import (
     EXIT_NOTHING_TO_DO,
     EXIT_OK,
     EXIT_REJECTED,
+    EXIT_STOPPED,
     EXIT_USAGE,
     add_run_arguments,
     beam_options,
@@ -72,8 +74,25 @@ def new_run_id(started: datetime) -> str:
     return f"{started:%Y%m%dT%H%M%S}{started.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
 
 
+class Stopped(BaseException):  # noqa: N818 - a request, not an error; like KeyboardInterrupt, no ``except Exception`` takes it
+    """SIGTERM (or SIGINT) asked the run to stop: the run ends, its summary is saved as "stopped"."""
+
+
+def _stop_on_signals() -> None:
+    """Turn SIGTERM and SIGINT into ``Stopped`` in the main thread, wherever it waits."""
+    def stop(signum, _frame):
+        raise Stopped(f"stopped by {signal.Signals(signum).name}")
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
 def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
-    """Run the batch job under the output's lock and report it; the exit code says how it went."""
+    """Run the batch job under the output's lock and report it; the exit code says how it went.
+
+    A SIGTERM or SIGINT stops it: what was committed stays committed (the ledger says which files), the
+    summary is saved with status "stopped", and the exit code is 143.
+    """
     from pipeline.lock import LockHeld, OutputLock
     from pipeline.summary import RunSummary, save
     from pipeline.views import write_views
@@ -88,12 +107,16 @@ def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     started = datetime.now(UTC)
     summary = RunSummary(new_run_id(started), pipeline_version(), patterns, output, started.isoformat())
     clock = time.monotonic()
+    _stop_on_signals()
     try:
-        with OutputLock(output, summary.run_id, wait=args.wait):
-            code = _run_locked(args, beam_args, cfg, summary)
+        with OutputLock(output, summary.run_id, wait=args.wait) as lock:
+            code = _run_locked(args, beam_args, cfg, summary, lock)
     except LockHeld as held:
         print(f"newsbeam: {held}", file=sys.stderr)
         return EXIT_LOCKED
+    except Stopped as stopped:
+        LOG.warning("run %s %s", summary.run_id, stopped)
+        summary.status, summary.message, code = "stopped", str(stopped), EXIT_STOPPED
     except Exception as error:  # reported, saved in the run history, and turned into an exit code
         # An OSError names its path (an unwritable output folder, a full disk): the message says it all.
         LOG.error("run %s failed: %s", summary.run_id, error, exc_info=not isinstance(error, OSError))
@@ -130,17 +153,19 @@ def execute(spec, options) -> dict[str, int]:
     return counters(result)
 
 
-def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary) -> int:
+def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary, lock) -> int:
     """Plan the inputs against the ledger, run the pipeline if there is work, fill in the summary."""
     from pipeline.graph import RunSpec
-    from pipeline.ledger import list_inputs, load_ledger, plan_inputs
+    from pipeline.ledger import list_inputs, load_ledger, plan_inputs, report_skipped
     from pipeline.progress import ProgressMonitor
     from pipeline.sink import join
     from pipeline.summary import fill_from_counters, merge_counts
 
-    files = list_inputs(summary.inputs)
+    listing = list_inputs(summary.inputs, args.follow_symlinks)
+    files = listing.files
     plan = plan_inputs(files, load_ledger(summary.output), args.reprocess)
     summary.files_listed, summary.files_unchanged = plan.listed, plan.unchanged
+    summary.files_skipped = report_skipped(listing.skipped)
     LOG.info("run %s: %d files listed, %d unchanged since committed, %d to read (%d changed)",
              summary.run_id, plan.listed, plan.unchanged, len(plan.to_read), len(plan.changed))
     if not files:
@@ -158,7 +183,7 @@ def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summa
         for start in range(0, len(plan.to_read), chunk):
             spec = RunSpec(plan.to_read[start:start + chunk], summary.output, cfg, summary.run_id,
                            summary.pipeline_version, reprocess=args.reprocess, since=args.since, until=args.until,
-                           progress_dir=progress_dir)
+                           progress_dir=progress_dir, fence=lock.fence)
             totals = merge_counts(totals, execute(spec, options))
             if start + chunk < len(plan.to_read):
                 # A finished pipeline's buffers sit in reference cycles until the next full collection; freed
