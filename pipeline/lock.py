@@ -9,7 +9,8 @@ lock is stale when its heartbeat is older than ``stale_after`` seconds. Take-ove
 away first, so two runs that find the same stale lock cannot both win. Local filesystems only: object
 stores have no exclusive create.
 
-Fencing: every lock taken carries a generation, one more than the last one issued (``OUT/_lock_generation``).
+Fencing: every lock taken carries a generation, one more than the last one issued
+(``OUT/_lock_generation.json``).
 A run checks, just before each file it puts in place, that the lock still names its run and generation
 (``Fence``); a run that stalled, lost its lock to another host's run and woke up again has its commits
 refused instead of doubling rows. The generation is written into each ledger row the run commits.
@@ -30,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 LOCK_NAME = "_lock"
-GENERATION_NAME = "_lock_generation"
+GENERATION_NAME = "_lock_generation.json"
 LOG = logging.getLogger("newsbeam")
 
 
@@ -129,7 +130,7 @@ class OutputLock:
             draft.unlink(missing_ok=True)
         self.holder = holder
         written = generations.with_name(f".{GENERATION_NAME}.{holder.run_id}")
-        written.write_text(str(holder.generation))
+        written.write_text(json.dumps({"generation": holder.generation, "run_id": holder.run_id}))
         os.replace(written, generations)
         return True
 
@@ -208,8 +209,8 @@ def read_holder(path: Path) -> dict | None:
 
 def _last_generation(path: Path) -> int:
     try:
-        return int(path.read_text())
-    except (FileNotFoundError, ValueError):
+        return int(json.loads(path.read_text())["generation"])
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
         return 0
 
 
