@@ -188,7 +188,13 @@ class Gunzip(Stream):
         self.member_starts = {0: 0}
 
     def compressed_offset(self, offset: int) -> int | None:
-        """Offset in the stored file of the member whose output starts at `offset`, if any."""
+        """Offset in the stored file of the member whose output starts at `offset`, if any.
+
+        Records are read in order, so the members before `offset` are forgotten: the table stays as
+        small as warcio's read-ahead, whatever the number of records in the file.
+        """
+        for start in [start for start in self.member_starts if start < offset]:
+            del self.member_starts[start]
         return self.member_starts.get(offset)
 
     def _read(self, size: int) -> bytes:
