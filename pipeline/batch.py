@@ -8,8 +8,10 @@ import logging
 import secrets
 import signal
 import sys
+import threading
 import time
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 
 from pipeline.config import ConfigError, pipeline_version
@@ -78,13 +80,25 @@ class Stopped(BaseException):  # noqa: N818 - a request, not an error; like Keyb
     """SIGTERM (or SIGINT) asked the run to stop: the run ends, its summary is saved as "stopped"."""
 
 
-def _stop_on_signals() -> None:
-    """Turn SIGTERM and SIGINT into ``Stopped`` in the main thread, wherever it waits."""
+@contextmanager
+def _stopping_on_signals() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGINT raise ``Stopped`` in the main thread, wherever it waits.
+
+    The previous handlers come back afterwards; a run started off the main thread (a caller's own
+    thread) cannot take signals and leaves them alone.
+    """
     def stop(signum, _frame):
         raise Stopped(f"stopped by {signal.Signals(signum).name}")
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
@@ -107,9 +121,8 @@ def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     started = datetime.now(UTC)
     summary = RunSummary(new_run_id(started), pipeline_version(), patterns, output, started.isoformat())
     clock = time.monotonic()
-    _stop_on_signals()
     try:
-        with OutputLock(output, summary.run_id, wait=args.wait) as lock:
+        with _stopping_on_signals(), OutputLock(output, summary.run_id, wait=args.wait) as lock:
             code = _run_locked(args, beam_args, cfg, summary, lock)
     except LockHeld as held:
         print(f"newsbeam: {held}", file=sys.stderr)
