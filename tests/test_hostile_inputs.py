@@ -20,14 +20,20 @@ from pathlib import Path
 import duckdb
 from bad_inputs.make_bad_inputs import MTIME, page, text_capture
 
-from pipeline.batch import execute
 from pipeline.captures import local_path
 from pipeline.cli import main
+from pipeline.cli.options import (
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    EXIT_NOTHING_READ,
+    EXIT_NOTHING_TO_DO,
+    EXIT_OK,
+    EXIT_STOPPED,
+)
 from pipeline.config import load_run_config, pipeline_version
-from pipeline.graph import RunSpec
-from pipeline.ledger import list_inputs
-from pipeline.lock import LOCK_NAME
-from pipeline.options import EXIT_FAILED, EXIT_LOCKED, EXIT_NOTHING_READ, EXIT_NOTHING_TO_DO, EXIT_OK, EXIT_STOPPED
+from pipeline.graph.batch import RunSpec, execute
+from pipeline.output.ledger import list_inputs
+from pipeline.output.lock import LOCK_NAME
 
 WAIT_SECONDS = 180  # an event that has not come by then never will: the test fails instead of hanging
 
@@ -418,7 +424,7 @@ def _sdk_workers(session: int) -> list[int]:
             line = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"pipeline.sdk_worker" in line and not line.startswith(b"/bin/sh"):
+        if b"pipeline.runtime.sdk_worker" in line and not line.startswith(b"/bin/sh"):
             workers.append(pid)
     return workers
 

@@ -1,7 +1,7 @@
 """An SDK worker process of a multi-process local run (``--workers N``): Beam's worker, logging as newsbeam does.
 
 Beam's own worker command logs every step of its start and stop at INFO on stderr, whatever ``--quiet``
-says. Started as ``python -m pipeline.sdk_worker`` (see ``pipeline.local_runner``), the worker logs at
+says. Started as ``python -m pipeline.runtime.sdk_worker`` (see ``pipeline.runtime.local_runner``), the worker logs at
 the launcher's level and format instead.
 """
 
@@ -13,10 +13,11 @@ import select
 import sys
 import threading
 
-from pipeline.fast_exit import exit_without_collecting
-from pipeline.logs import FORMAT_VARIABLE, LEVEL_VARIABLE, configure_logging
+from pipeline.runtime.fast_exit import exit_without_collecting
+from pipeline.runtime.logs import FORMAT_VARIABLE, LEVEL_VARIABLE, configure_logging
+from pipeline.runtime.process import prepare_process
 
-# The launcher's pid, set by ``pipeline.local_runner`` and inherited by its workers, which end when it ends.
+# The launcher's pid, set by ``pipeline.runtime.local_runner`` and inherited by its workers, which end when it ends.
 LAUNCHER_VARIABLE = "NEWSBEAM_LAUNCHER_PID"
 
 # A notice about pickled main sessions, which newsbeam does not use (save_main_session is off).
@@ -50,6 +51,7 @@ def end_with_launcher(pid: int) -> None:
 def main() -> None:
     if launcher := os.environ.get(LAUNCHER_VARIABLE):
         end_with_launcher(int(launcher))
+    prepare_process()
     handler = configure_logging(os.environ.get(FORMAT_VARIABLE, "text"), os.environ.get(LEVEL_VARIABLE, "INFO"))
     handler.addFilter(_not_main_session_notice)
     from apache_beam.runners.worker import sdk_worker_main

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from apache_beam.io.filesystems import FileSystems
 
 from pipeline.captures import file_uri, is_capture_path, local_path, open_file, sidecar_paths
-from pipeline.schema import LEDGER_GLOB
-from pipeline.sink import join, matching_files, read_parquet
+from pipeline.output.schema import LEDGER_GLOB
+from pipeline.output.sink import join, matching_files, read_parquet
 
 _CHUNK = 1 << 20
 LOG = logging.getLogger("newsbeam")

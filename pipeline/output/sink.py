@@ -4,7 +4,7 @@ A file is written under a hidden name that no reader's glob matches (it does not
 and renamed into place only once complete: a killed run leaves no half-written file that DuckDB reads.
 A write that fails (a full disk) deletes its hidden file and raises an error naming the file.
 Writers take a ``fence``: called just before each file is put in place, it raises when this run may no
-longer commit (its output lock was taken over, see ``pipeline.lock.Fence``), and the file is not put there.
+longer commit (its output lock was taken over, see ``pipeline.output.lock.Fence``), and the file is not put there.
 """
 
 from __future__ import annotations

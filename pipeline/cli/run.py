@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import secrets
 import signal
 import sys
 import threading
@@ -14,8 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 
-from pipeline.config import ConfigError, pipeline_version
-from pipeline.options import (
+from pipeline.cli.options import (
     EXIT_FAILED,
     EXIT_LOCKED,
     EXIT_NOTHING_READ,
@@ -29,6 +27,7 @@ from pipeline.options import (
     command_config,
     expand_input,
 )
+from pipeline.config import ConfigError, pipeline_version
 from transforms.dates import parse_datetime
 
 LOG = logging.getLogger("newsbeam")
@@ -71,11 +70,6 @@ def _timestamp(value: str) -> datetime:
     return parsed
 
 
-def new_run_id(started: datetime) -> str:
-    """Sortable and unique: the start time in UTC (to the millisecond) plus a random suffix."""
-    return f"{started:%Y%m%dT%H%M%S}{started.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
-
-
 class Stopped(BaseException):  # noqa: N818 - a request, not an error; like KeyboardInterrupt, no ``except Exception`` takes it
     """SIGTERM (or SIGINT) asked the run to stop: the run ends, its summary is saved as "stopped"."""
 
@@ -107,9 +101,9 @@ def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     A SIGTERM or SIGINT stops it: what was committed stays committed (the ledger says which files), the
     summary is saved with status "stopped", and the exit code is 143.
     """
-    from pipeline.lock import LockHeld, OutputLock
-    from pipeline.summary import RunSummary, save
-    from pipeline.views import write_views
+    from pipeline.output.lock import LockHeld, OutputLock
+    from pipeline.output.summary import RunSummary, new_run_id, save
+    from pipeline.output.views import write_views
 
     try:
         cfg = command_config(args)
@@ -143,36 +137,20 @@ def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
         print(f"newsbeam: cannot write to the output folder: {error}", file=sys.stderr)
         return EXIT_FAILED
     if not args.quiet:
-        from pipeline.summary import render
+        from pipeline.output.summary import render
 
         print(render(summary))
         print(f"summary saved to {saved}")
     return code
 
 
-def execute(spec, options) -> dict[str, int]:
-    """Run the batch graph for ``spec`` to completion; return its newsbeam counters."""
-    import apache_beam as beam
-
-    from pipeline.graph import build_pipeline
-    from pipeline.summary import counters
-    from pipeline.worker_watch import failing_when_a_worker_dies
-
-    pipeline = beam.Pipeline(options=options)
-    build_pipeline(pipeline, spec)
-    with failing_when_a_worker_dies():
-        result = pipeline.run()
-        result.wait_until_finish()
-    return counters(result)
-
-
 def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary, lock) -> int:
     """Plan the inputs against the ledger, run the pipeline if there is work, fill in the summary."""
-    from pipeline.graph import RunSpec
-    from pipeline.ledger import list_inputs, load_ledger, plan_inputs, report_skipped
-    from pipeline.progress import ProgressMonitor
-    from pipeline.sink import join
-    from pipeline.summary import fill_from_counters, merge_counts
+    from pipeline.graph.batch import RunSpec, execute
+    from pipeline.output.ledger import list_inputs, load_ledger, plan_inputs, report_skipped
+    from pipeline.output.sink import join
+    from pipeline.output.summary import fill_from_counters, merge_counts
+    from pipeline.runtime.progress import ProgressMonitor
 
     listing = list_inputs(summary.inputs, args.follow_symlinks)
     files = listing.files

@@ -72,12 +72,12 @@ LEDGER_SCHEMA = pa.schema([
     ("rejected", pa.int32()),
     ("skipped", pa.int32()),
     ("run_id", pa.string()),
-    ("lock_generation", pa.int64()),  # of the output lock the committing run held (see pipeline.lock)
+    ("lock_generation", pa.int64()),  # of the output lock the committing run held (see pipeline.output.lock)
     ("committed_at", TIMESTAMP),
 ])
 LEDGER_GLOB = "_ledger/*.parquet"
 
-# A cache of the keys in committed files (``pipeline/key_index.py``): one row per key of an indexed data file,
+# A cache of the keys in committed files (``pipeline/output/key_index.py``): one row per key of an indexed data file,
 # with the file's size and modification time when it was indexed (a file that no longer has both is read).
 KEY_INDEX_SCHEMA = pa.schema([
     ("file", pa.string()),  # relative to the output folder
