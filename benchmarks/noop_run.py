@@ -38,7 +38,7 @@ def make_committed(root: Path, count: int) -> tuple[Path, Path]:
     now = datetime.now(UTC)
     rows = ({"path": f.path, "size": f.size, "mtime": f.mtime, "sha256": "0" * 64, "captures": 1, "articles": 1,
              "duplicates": 0, "rejected": 0, "skipped": 0, "run_id": "benchmark", "committed_at": now}
-            for f in list_inputs([str(captures / "**")]))
+            for f in list_inputs([str(captures / "**")]).files)
     for _ in write_parquet_files(str(output / "_ledger"), rows, LEDGER_SCHEMA, "ledger-benchmark", 10_000_000):
         pass
     return captures, output

@@ -17,7 +17,7 @@ from transforms.dates import (
     parse_datetime,
 )
 from transforms.entities import clean_mention, merge_mentions
-from transforms.identity import article_id, canonical_url
+from transforms.identity import article_id, canonical_url, identifying_url
 from transforms.language import LanguageSettings, detect_language, seed_detector
 from transforms.sections import choose_section, section_from_url, slugify
 
@@ -93,6 +93,18 @@ def test_canonical_url_folds_the_forms_of_one_link():
              "https://example.com:443/a/b?id=3&fbclid=abc"]
     assert {canonical_url(f) for f in forms} == {"https://example.com/a/b?id=3"}
     assert canonical_url("ftp://example.com/x") is None
+
+
+def test_a_canonical_link_to_a_front_or_a_folder_above_the_page_is_not_its_identity():
+    page = "https://news.example/world/2024/03/01/ferry-fares"
+    assert identifying_url("https://news.example/", page) == page
+    assert identifying_url("https://www.news.example/world", page) == page
+    assert identifying_url("https://news.example/world/2024", page) == page  # a folder above the page
+    assert identifying_url("https://news.example/", None) is None  # the body identifies it
+    assert identifying_url(None, "https://news.example/politics") is None
+    assert identifying_url("https://wire.example/2024/03/01/ferry-fares", page) == (
+        "https://wire.example/2024/03/01/ferry-fares")  # syndication: another host's article
+    assert identifying_url("https://news.example/a/123", None) == "https://news.example/a/123"
 
 
 def test_article_id_prefers_url_then_body():

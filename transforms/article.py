@@ -23,7 +23,7 @@ from transforms.dates import (
 from transforms.furniture import compile_rules
 from transforms.gazetteer import Gazetteer
 from transforms.html_page import ExtractionSettings, HtmlExtract, extract_html
-from transforms.identity import article_id, canonical_url, sha256_hex
+from transforms.identity import article_id, canonical_url, identifying_url, sha256_hex
 from transforms.language import LanguageSettings, detect_language, seed_detector
 from transforms.layout import LayoutRules, TextLayout, layout_text
 from transforms.records import Capture, Rejection
@@ -97,19 +97,21 @@ def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Re
         detail = f"{words} words of article text left after cleaning ({len(layout.removed)} furniture lines removed)"
         return None, Rejection(capture.source_uri, reason, detail, stage="clean"), removed
 
-    url = page.canonical_url or capture.url
+    identity = identifying_url(page.canonical_url, capture.url)  # None: the body identifies the article
+    url = identity or capture.url
     published_at, date_source = _published(capture, page, dateline, url, enricher.dates)
     day = published_at or capture.captured_at
     if day is None:
         return None, Rejection(capture.source_uri, "no_date", "Nothing dates the article: no publication date, and "
-                               "no capture time (record, WARC-Date, sidecar, or a file time after 1970)",
+                               "no usable capture time (record, WARC-Date, sidecar or file time, after the "
+                               "configured min_capture_year)",
                                stage="enrich"), removed
     section, section_source = _section(capture, page, layout, url, enricher.sections)
     byline = "; ".join(dict.fromkeys(layout.bylines)) or _text_or_none(page.author)
     agency = (enricher.agencies.find(byline) if byline else None) or (dateline.agency if dateline else None)
     language, confidence = detect_language(body, enricher.language)
     article = {
-        "article_id": article_id(url, body),
+        "article_id": article_id(identity, body),
         "url": canonical_url(url) or url,
         "source_uri": capture.source_uri,
         "captured_at": capture.captured_at,

@@ -13,9 +13,10 @@ Imports ``transforms`` and libraries only: no graph, output or command code.
 
 from pipeline.captures.files import iter_captures
 from pipeline.captures.jsonl import capture_from_record
-from pipeline.captures.paths import is_capture_path, is_within, source_file
+from pipeline.captures.paths import file_uri, is_capture_path, is_within, local_path, sidecar_paths, source_file
 from pipeline.captures.source import ReadLimits, load_read_limits, read_limits
-from pipeline.captures.streams import FileDigest
+from pipeline.captures.streams import RETRIED, FileDigest, ReadFailure, open_file
 
-__all__ = ["FileDigest", "ReadLimits", "capture_from_record", "is_capture_path", "is_within", "iter_captures",
-           "load_read_limits", "read_limits", "source_file"]
+__all__ = ["RETRIED", "FileDigest", "ReadFailure", "ReadLimits", "capture_from_record", "file_uri", "is_capture_path",
+           "is_within", "iter_captures", "load_read_limits", "local_path", "open_file", "read_limits", "sidecar_paths",
+           "source_file"]

@@ -37,10 +37,13 @@ def first_time(limits: ReadLimits, *candidates: tuple[datetime | None, str]) -> 
     """The first known time and the name of its source (the capture-time fallback chain).
 
     A time later than now plus ``max_future_capture_hours`` is a broken clock or a typo (``2999``);
-    it would file the article under a day that has not come, so the next source is used instead.
+    it would file the article under a day that has not come, so the next source is used instead. So is
+    a time before ``min_capture_year`` (a file mtime of 0 is 1970-01-01).
     """
     latest = datetime.now(UTC) + timedelta(hours=limits.max_future_capture_hours)
-    return next(((when, source) for when, source in candidates if when is not None and when <= latest), (None, None))
+    earliest = datetime(limits.min_capture_year, 1, 1, tzinfo=UTC)
+    return next(((when, source) for when, source in candidates if when is not None and earliest <= when <= latest),
+                (None, None))
 
 
 def nonempty_string(value: object) -> str | None:

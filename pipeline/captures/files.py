@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from pipeline.captures.jsonl import read_jsonl
+from pipeline.captures.paths import local_path
 from pipeline.captures.single import read_html_file, read_text_file
 from pipeline.captures.sniff import sniff_kind
 from pipeline.captures.source import ReadLimits, Source
@@ -19,6 +19,7 @@ from pipeline.captures.streams import (
     Prefixed,
     RawFile,
     ReadFailure,
+    open_file,
     read_head,
     read_up_to,
 )
@@ -37,10 +38,12 @@ def iter_captures(path: str, limits: ReadLimits, stat: tuple[int, float] | None 
                   digest: FileDigest | None = None) -> Iterator[Capture | Rejection]:
     """Yield the captures in one file, and a Rejection for each record or file that cannot be read.
 
-    ``stat`` is the file's ``(size, mtime seconds)`` when the caller listed it already (else it is
-    looked up). ``digest``, when given, hashes the file's bytes as they are read. Never raises for bad
-    input: a file-level failure found midway (truncated gzip, size cap) yields the captures read so far
-    and then one Rejection.
+    ``path`` is the file's escaped form (``paths.file_uri``), which its captures' ``source_uri`` start
+    with. ``stat`` is the file's ``(size, mtime seconds)`` when the caller listed it already (else it is
+    looked up); a file found at another size or mtime at the end of the read changed under the reader.
+    ``digest``, when given, hashes the file's bytes as they are read. Never raises for bad input: a
+    file-level failure found midway (truncated gzip, size cap) yields the captures read so far and then
+    one Rejection.
     """
     try:
         yield from _iter_file(path, limits, stat, digest)
@@ -48,13 +51,14 @@ def iter_captures(path: str, limits: ReadLimits, stat: tuple[int, float] | None 
         yield Rejection(path, failure.reason, failure.detail, extra=dict(failure.extra))
     except OSError as error:
         yield Rejection(
-            path, "unreadable", f"Could not read the file: {error}", extra={"error": type(error).__name__}
+            path, "unreadable", f"Could not read the file ({error.strerror or error}); it is read again by the "
+            "next run.", extra={"error": type(error).__name__}
         )
 
 
 def _iter_file(path: str, limits: ReadLimits, stat: tuple[int, float] | None,
                digest: FileDigest | None) -> Iterator[Capture | Rejection]:
-    size, mtime = _from_seconds(*stat) if stat else _stat(path)
+    size, mtime = _from_seconds(*stat) if stat else _stat(local_path(path))
     if size is not None and size > limits.max_file_bytes:
         raise ReadFailure(
             "too_large",
@@ -62,8 +66,8 @@ def _iter_file(path: str, limits: ReadLimits, stat: tuple[int, float] | None,
             size=size,
             limit=limits.max_file_bytes,
         )
-    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-        stream = RawFile(handle, limits.max_file_bytes, digest)
+    with open_file(local_path(path)) as handle:
+        stream = RawFile(handle, limits.max_file_bytes, digest, stat)
         magic = read_up_to(stream, len(GZIP_MAGIC))
         stream = Prefixed(magic, stream)
         gunzip = Gunzip(stream, limits.max_decompressed_bytes) if magic == GZIP_MAGIC else None

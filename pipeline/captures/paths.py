@@ -1,6 +1,17 @@
-"""Which paths are capture files, and which file a capture's ``source_uri`` points into."""
+"""Which paths are capture files, how a file's path is written in ``source_uri``, and back.
+
+A ``source_uri`` is the file's path with three kinds of character percent-escaped, so that any name the
+filesystem can hold is stored as valid UTF-8 and read back exactly: ``%`` (``%25``), ``#`` (``%23``,
+which keeps ``#line=``/``#offset=`` the only fragment) and every byte of the name that is not valid
+UTF-8 (``%E9`` for a Latin-1 ``é``). Every other character is kept as it is, so most paths read the same.
+"""
 
 from __future__ import annotations
+
+import posixpath
+import re
+
+_ESCAPED = re.compile(r"%([0-9A-F]{2})")
 
 
 def is_capture_path(path: str) -> bool:
@@ -23,6 +34,35 @@ def is_within(path: str, folder: str) -> bool:
     """True when ``path`` is ``folder`` or lies below it (both absolute, or both URLs)."""
     folder = folder.rstrip("/")
     return path == folder or path.startswith(folder + "/")
+
+
+def sidecar_paths(path: str) -> list[str]:
+    """`a.html.gz` -> `a.html.gz.meta.json`, `a.html.meta.json`, `a.meta.json`: most specific first."""
+    without_gz = path[:-3] if path.lower().endswith(".gz") else path
+    stems = [path, without_gz, posixpath.splitext(without_gz)[0]]
+    return list(dict.fromkeys(stem + ".meta.json" for stem in stems))
+
+
+def file_uri(path: str) -> str:
+    """``path`` (as the OS gives it: undecodable bytes as surrogates) in its reversible escaped form."""
+    return "".join(_escape(char) for char in path)
+
+
+def local_path(uri: str) -> str:
+    """The path that ``file_uri`` escaped, as the OS takes it."""
+    return _ESCAPED.sub(lambda match: _unescape(int(match[1], 16)), uri)
+
+
+def _escape(char: str) -> str:
+    if char in "%#":
+        return f"%{ord(char):02X}"
+    if "\udc80" <= char <= "\udcff":  # a byte that is not UTF-8, as os.fsdecode keeps it
+        return f"%{ord(char) - 0xDC00:02X}"
+    return char
+
+
+def _unescape(byte: int) -> str:
+    return chr(byte) if byte < 0x80 else chr(0xDC00 + byte)
 
 
 def source_file(source_uri: str) -> str:

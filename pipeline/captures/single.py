@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from pipeline.captures.fields import date_hint, first_time, nonempty_string, parse_timestamp
+from pipeline.captures.paths import local_path, sidecar_paths
 from pipeline.captures.source import ReadLimits, Source
-from pipeline.captures.streams import ReadFailure, Stream, read_up_to
+from pipeline.captures.streams import ReadFailure, Stream, open_file, read_up_to
 from transforms.charset import decode_html, decode_text, printable_ratio
 from transforms.records import Capture, Rejection
 
@@ -67,7 +66,7 @@ def _read_capture_bytes(body: Stream, limits: ReadLimits) -> bytes:
 def _single_capture(kind: str, content: str, source: Source) -> Capture:
     if not content.strip():
         raise ReadFailure("empty_file", "The file holds only whitespace.")
-    sidecar = _load_sidecar(source.path, source.limits.max_sidecar_bytes)
+    sidecar = _load_sidecar(local_path(source.path), source.limits.max_sidecar_bytes)
     captured_at, captured_at_source = first_time(
         source.limits, (sidecar.fetched_at, "sidecar"), (source.mtime, "file_mtime")
     )
@@ -85,16 +84,9 @@ def _single_capture(kind: str, content: str, source: Source) -> Capture:
     )
 
 
-def _sidecar_paths(path: str) -> list[str]:
-    """`a.html.gz` -> `a.html.gz.meta.json`, `a.html.meta.json`, `a.meta.json`: most specific first."""
-    without_gz = path[:-3] if path.lower().endswith(".gz") else path
-    stems = [path, without_gz, posixpath.splitext(without_gz)[0]]
-    return list(dict.fromkeys(stem + ".meta.json" for stem in stems))
-
-
 def _load_sidecar(path: str, max_bytes: int) -> _Sidecar:
     """The most specific sidecar's usable fields; a broken sidecar or field is ignored, not fatal."""
-    for candidate in _sidecar_paths(path):
+    for candidate in sidecar_paths(path):
         if FileSystems.exists(candidate):
             return _parse_sidecar(candidate, max_bytes)
     return _Sidecar()
@@ -102,10 +94,10 @@ def _load_sidecar(path: str, max_bytes: int) -> _Sidecar:
 
 def _parse_sidecar(path: str, max_bytes: int) -> _Sidecar:
     try:
-        with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-            raw = handle.read(max_bytes + 1)
+        with open_file(path) as handle:
+            raw = read_up_to(handle, max_bytes + 1)
         values = json.loads(raw) if len(raw) <= max_bytes else None
-    except (OSError, ValueError, RecursionError) as error:
+    except (OSError, ValueError, RecursionError, ReadFailure) as error:
         log.debug("ignoring unreadable sidecar %s: %s", path, error)
         return _Sidecar()
     if not isinstance(values, dict):

@@ -26,6 +26,7 @@ class ReadLimits:
     max_sidecar_bytes: int = 65536
     min_utf8_share: float = 0.8
     max_future_capture_hours: float = 36
+    min_capture_year: int = 1980
 
     def __post_init__(self) -> None:
         for item in fields(self):

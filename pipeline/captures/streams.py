@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import stat
 import zlib
+from typing import BinaryIO
+
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
 
 CHUNK = 1 << 16
 GZIP_MAGIC = b"\x1f\x8b"
+# Whole-file failures that say nothing about the file's content (it could not be opened, or it changed while
+# it was read): the file is not committed to the ledger, so the next run reads it again.
+RETRIED = frozenset({"unreadable", "changed_during_read"})
+_AGAIN = "it is read again by the next run"
 
 
 class ReadFailure(Exception):
@@ -70,14 +80,48 @@ class FileDigest:
         return self._hash.hexdigest() if self._complete else None
 
 
-class RawFile(Stream):
-    """The stored bytes, refusing to go past `max_file_bytes` (for filesystems that report no size)."""
+def open_file(path: str) -> BinaryIO:
+    """Open a capture or sidecar file for reading; a local one only when it is a regular file.
 
-    def __init__(self, handle, max_bytes: int, digest: FileDigest | None = None) -> None:
+    Opening a FIFO blocks until a writer comes, and reading a device may never end: the open does not
+    wait (``O_NONBLOCK``) and anything but a regular file is refused with a ReadFailure.
+    """
+    if "://" in path:
+        return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise ReadFailure("not_a_regular_file", f"The path is a {file_type(mode)}, not a regular file.")
+        os.set_blocking(descriptor, True)
+        return open(descriptor, "rb", buffering=0)  # noqa: SIM115 - the caller closes it
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def file_type(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    kinds = ((stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"),
+             (stat.S_ISBLK, "block device"), (stat.S_ISDIR, "directory"))
+    return next((name for test, name in kinds if test(mode)), "special file")
+
+
+class RawFile(Stream):
+    """The stored bytes, refusing to go past `max_file_bytes` (for filesystems that report no size).
+
+    ``listed`` is the file's ``(size, mtime)`` when it was listed: a file that ends at another size, or
+    whose mtime moved while it was read, changed under the reader (cut short by another process, or
+    rewritten), and its bytes are not taken for its content.
+    """
+
+    def __init__(self, handle, max_bytes: int, digest: FileDigest | None = None,
+                 listed: tuple[int, float] | None = None) -> None:
         super().__init__()
         self._handle = handle
         self._max_bytes = max_bytes
         self._digest = digest
+        self._listed = listed
 
     def _read(self, size: int) -> bytes:
         data = self._handle.read(size)
@@ -85,9 +129,21 @@ class RawFile(Stream):
             raise ReadFailure(
                 "too_large", f"The file is over max_file_bytes ({self._max_bytes}).", limit=self._max_bytes
             )
+        if size and not data and self._listed is not None:
+            self._check_unchanged(*self._listed)
         if self._digest is not None:
             self._digest.update(data)
         return data
+
+
+    def _check_unchanged(self, size: int, mtime: float) -> None:
+        """At the end of the file: raise unless it is as long as listed and its mtime has not moved."""
+        if self._position != size:
+            raise ReadFailure("changed_during_read", f"The file ended after {self._position} bytes, but was "
+                              f"listed with {size}: it changed while it was read; {_AGAIN}.",
+                              read=self._position, listed=size)
+        if isinstance(self._handle, io.FileIO) and mtime and os.fstat(self._handle.fileno()).st_mtime != mtime:
+            raise ReadFailure("changed_during_read", f"The file was modified while it was read; {_AGAIN}.")
 
 
 class Prefixed(Stream):
@@ -132,7 +188,13 @@ class Gunzip(Stream):
         self.member_starts = {0: 0}
 
     def compressed_offset(self, offset: int) -> int | None:
-        """Offset in the stored file of the member whose output starts at `offset`, if any."""
+        """Offset in the stored file of the member whose output starts at `offset`, if any.
+
+        Records are read in order, so the members before `offset` are forgotten: the table stays as
+        small as warcio's read-ahead, whatever the number of records in the file.
+        """
+        for start in [start for start in self.member_starts if start < offset]:
+            del self.member_starts[start]
         return self.member_starts.get(offset)
 
     def _read(self, size: int) -> bytes:

@@ -31,6 +31,7 @@ MULTI_PROCESS_RUNNER = "pipeline.runtime.local_runner.MultiProcessRunner"
 # Airflow's BashOperator treats as "skipped" by default.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOTHING_READ, EXIT_REJECTED = 0, 1, 2, 3, 4
 EXIT_LOCKED, EXIT_NOTHING_TO_DO = 75, 99
+EXIT_STOPPED = 143  # 128 + SIGTERM, as a shell reports a process ended by it
 
 
 class UsageError(ValueError):
@@ -91,6 +92,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                              "--engine-flag=--checkpointing_interval=60000 (repeat for several)")
     parser.add_argument("--entities", choices=("on", "off"),
                         help="named-entity recognition (overrides the config's entities.enabled)")
+    add_follow_symlinks(parser)
     parser.add_argument("--fail-on-reject", action="store_true",
                         help=f"exit with code {EXIT_REJECTED} when any capture was rejected")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only warnings and errors")
@@ -104,6 +106,12 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
     return value
+
+
+def add_follow_symlinks(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--follow-symlinks", action="store_true",
+                        help="read symlinks whose target lies outside the input folders (by default they are "
+                             "skipped and counted: on a shared drop folder a link could expose any readable file)")
 
 
 def beam_options(args: argparse.Namespace, beam_args: list[str], workers: int | None = None) -> PipelineOptions:

@@ -25,6 +25,7 @@ from pipeline.cli.options import (
     EXIT_OK,
     EXIT_USAGE,
     LOCAL_RUNNER,
+    add_follow_symlinks,
     beam_options,
     command_config,
 )
@@ -37,6 +38,8 @@ from transforms.dates import parse_datetime
 LOG = logging.getLogger("newsbeam")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}
+# Files that hold many captures and have no sidecar: never held back waiting for one.
+_MANY_CAPTURE_SUFFIXES = tuple(f"{kind}{gz}" for kind in (".warc", ".jsonl", ".ndjson") for gz in ("", ".gz"))
 
 
 def duration(text: str) -> float:
@@ -70,6 +73,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--output", "-o", required=True, metavar="DIR", help="output folder, as for `newsbeam run`")
     parser.add_argument("--interval", type=duration, default=duration("10s"), metavar="DURATION",
                         help="how often to look for new files (default 10s)")
+    parser.add_argument("--sidecar-wait", type=duration, default=duration("10s"), metavar="DURATION",
+                        help="how long a page without a .meta.json sidecar waits for one before it is read "
+                             "(default 10s); a sidecar landing later still replaces the page's row")
+    add_follow_symlinks(parser)
     parser.add_argument("--max-files", type=int, default=500, metavar="N",
                         help="at most this many files per batch (the rest wait for the next; default 500)")
     parser.add_argument("--max-batches", type=int, metavar="N", help="stop after committing N batches")
@@ -135,8 +142,8 @@ def stream_command(args: argparse.Namespace, beam_args: list[str]) -> int:
                          started.isoformat(), status="streaming")
     stop = _stop_on_signals()
     try:
-        with OutputLock(output, summary.run_id, wait=args.wait):
-            code = _loop(args, beam_args, cfg, summary, stop)
+        with OutputLock(output, summary.run_id, wait=args.wait) as lock:
+            code = _loop(args, beam_args, cfg, summary, stop, lock.fence)
     except LockHeld as held:
         print(f"newsbeam: {held}", file=sys.stderr)
         return EXIT_LOCKED
@@ -183,19 +190,23 @@ def _stop_on_signals() -> threading.Event:
 
 
 def _loop(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary: RunSummary,
-          stop: threading.Event) -> int:
+          stop: threading.Event, fence) -> int:
     from pipeline.graph.batch import RunSpec, execute
-    from pipeline.output.ledger import LedgerCache, list_inputs, plan_inputs
+    from pipeline.output.ledger import LedgerCache, list_inputs, plan_inputs, report_skipped
 
-    ledger, status, totals = LedgerCache(summary.output), StreamStatus(time.monotonic()), {}
+    ledger, status, totals, skipped = LedgerCache(summary.output), StreamStatus(time.monotonic()), {}, {}
     options = beam_options(args, beam_args)
     while not stop.is_set() and not _finished(args, status):
-        files = list_inputs(summary.inputs, exclude=summary.output)
-        plan = plan_inputs(files, ledger.refresh(), reprocess=False)
-        batch = plan.to_read[: args.max_files]
+        listing = list_inputs(summary.inputs, args.follow_symlinks, exclude=summary.output)
+        if listing.skipped != skipped:  # reported once, not on every look
+            summary.files_skipped, skipped = report_skipped(listing.skipped), listing.skipped
+        plan = plan_inputs(listing.files, ledger.refresh(), reprocess=False)
+        ready = [item for item in plan.to_read if not awaits_sidecar(item, args.sidecar_wait)]
+        batch, waiting = ready[: args.max_files], ready[args.max_files:]
         if batch:
             clock = time.monotonic()
-            spec = RunSpec(batch, summary.output, cfg, new_run_id(datetime.now(UTC)), summary.pipeline_version)
+            spec = RunSpec(batch, summary.output, cfg, new_run_id(datetime.now(UTC)), summary.pipeline_version,
+                           fence=fence)
             try:
                 counters = execute(spec, options)
             except Exception as error:
@@ -208,7 +219,6 @@ def _loop(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary: Ru
             summary.seconds = round(time.monotonic() - status.started, 3)
             save(summary)
             write_views(summary.output)
-            waiting = plan.to_read[args.max_files:]
             lag = time.time() - min(f.mtime for f in waiting) if waiting else None
             if not args.quiet:
                 print(status.line(lag, time.monotonic() - clock), file=sys.stderr, flush=True)
@@ -219,6 +229,16 @@ def _loop(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary: Ru
     summary.message = f"{status.batches} batches, {status.captures} captures, {status.articles} articles"
     summary.seconds = round(time.monotonic() - status.started, 3)
     return EXIT_OK
+
+
+def awaits_sidecar(item, wait: float) -> bool:
+    """A page or text file without a sidecar, younger than ``wait`` seconds: its sidecar may be on the way.
+
+    Crawlers write the page, then its ``.meta.json``; reading the page at once would commit it without
+    its URL, section and dates (a sidecar landing later still replaces the row, see ``ledger``).
+    """
+    return (item.sidecar is None and not item.path.lower().endswith(_MANY_CAPTURE_SUFFIXES)
+            and time.time() - item.mtime < wait)
 
 
 def _finished(args: argparse.Namespace, status: StreamStatus) -> bool:

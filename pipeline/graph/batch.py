@@ -37,6 +37,7 @@ from pipeline.graph.stages import (
 )
 from pipeline.output.key_index import KeyIndexSettings, KeyReads, committed_rows
 from pipeline.output.ledger import InputFile
+from pipeline.output.lock import Fence
 from pipeline.output.schema import ARTICLE_GLOB, REJECTED_GLOB
 from pipeline.output.summary import counters
 from pipeline.runtime.worker_watch import failing_when_a_worker_dies
@@ -55,6 +56,7 @@ class RunSpec:
     since: datetime | None = None
     until: datetime | None = None
     progress_dir: str | None = None
+    fence: Fence | None = None  # the output lock's check before each commit (None: the output has no lock)
 
 
 class Committed(beam.PTransform):
@@ -193,13 +195,14 @@ class WriteArticles(beam.PTransform):
             | "ByPartition" >> beam.Map(lambda a: ((a["date"].isoformat(), a["section"]), _strip(a)))
             | "GroupPartitions" >> beam.GroupByKey()
             | "WritePartitions" >> beam.ParDo(WritePartition(
-                spec.output, spec.run_id, out_cfg["max_rows_per_file"], out_cfg["compression"])).with_outputs(
+                spec.output, spec.run_id, out_cfg["max_rows_per_file"], out_cfg["compression"],
+                fence=spec.fence)).with_outputs(
                 OUTCOMES, main="paths")
         )
         rewritten = (
             {"drops": built["drops"], "rows": in_place | "ByOldFile" >> beam.Map(lambda a: (a[REPLACES], _strip(a)))}
             | "GroupOldFiles" >> beam.CoGroupByKey()
-            | "RewriteFiles" >> beam.ParDo(RewriteFile(), written=beam.pvalue.AsList(written.paths))
+            | "RewriteFiles" >> beam.ParDo(RewriteFile(spec.fence), written=beam.pvalue.AsList(written.paths))
         )
         outcomes = (written[OUTCOMES], rewritten) | "ArticleOutcomes" >> beam.Flatten()
         return {"paths": written.paths, "outcomes": outcomes}
@@ -246,12 +249,13 @@ class WriteRejected(beam.PTransform):
             | "OneGroup" >> beam.Map(lambda row: (None, row))
             | "Group" >> beam.GroupByKey()
             | "Write" >> beam.ParDo(WritePartition(
-                spec.output, spec.run_id, out_cfg["max_rows_per_file"], out_cfg["compression"], rejected=True))
+                spec.output, spec.run_id, out_cfg["max_rows_per_file"], out_cfg["compression"], rejected=True,
+                fence=spec.fence))
         )
         rewritten = (
             kept[WITHDRAWN]
             | "ByFile" >> beam.GroupByKey()
-            | "Withdraw" >> beam.ParDo(WithdrawRejections(), beam.pvalue.AsList(written),
+            | "Withdraw" >> beam.ParDo(WithdrawRejections(spec.fence), beam.pvalue.AsList(written),
                                        beam.pvalue.AsList(self.after))
         )
         paths = (written, rewritten) | "Paths" >> beam.Flatten()
@@ -284,10 +288,10 @@ class WriteLedgerAfter(beam.PTransform):
         return (
             parts
             | "JoinOutcomes" >> beam.CoGroupByKey()
-            | "LedgerRows" >> beam.ParDo(LedgerRows(spec.run_id))
+            | "LedgerRows" >> beam.ParDo(LedgerRows(spec.run_id, spec.fence.generation if spec.fence else None))
             | "OneGroup" >> beam.Map(lambda row: (None, row))
             | "Group" >> beam.GroupByKey()
-            | "Commit" >> beam.ParDo(WriteLedger(spec.output, spec.run_id),
+            | "Commit" >> beam.ParDo(WriteLedger(spec.output, spec.run_id, spec.fence),
                                      *[beam.pvalue.AsList(b) for b in barriers])
         )
 

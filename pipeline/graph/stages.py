@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from pipeline.captures import FileDigest, iter_captures, read_limits, source_file
+from pipeline.captures import RETRIED, FileDigest, iter_captures, read_limits, source_file
 from pipeline.output.ledger import InputFile, file_sha256
+from pipeline.output.lock import Fence
 from pipeline.output.schema import ARTICLE_SCHEMA, LEDGER_SCHEMA, REJECTED_SCHEMA
 from pipeline.output.sink import join, read_parquet, replace_parquet_file, write_parquet_files
 from pipeline.runtime.progress import ProgressTally
@@ -94,7 +95,9 @@ def partition_of(path: str) -> tuple[str, str] | None:
 class ReadCaptures(beam.DoFn):
     """An input file to its captures; unreadable files and records go to ``rejected``.
 
-    Also emits the file's identity (with its content hash) for the ledger, and its capture count.
+    Also emits the file's identity (with its content hash) for the ledger, and its capture count; a file
+    whose read failed for a reason that says nothing about its content (``RETRIED``) has no identity
+    emitted, so it is not committed and the next run reads it again.
     Captures outside the ``--since/--until`` window are skipped and tallied, not lost (``skipped``: their
     ``source_uri``, so that their earlier outcomes stay untouched).
     """
@@ -113,11 +116,12 @@ class ReadCaptures(beam.DoFn):
     @timed("read")
     def process(self, item: InputFile):
         count("files_read")
-        digest, captures = FileDigest(), 0
+        digest, captures, retry = FileDigest(), 0, False
         for capture in iter_captures(item.path, self.limits, (item.size, item.mtime), digest):
             captures += 1
             count("captures_read")
             if isinstance(capture, Rejection):
+                retry = retry or capture.reason in RETRIED
                 yield beam.pvalue.TaggedOutput(REJECTED, capture)
             elif self._outside_window(capture):
                 count("captures_outside_window")
@@ -125,9 +129,12 @@ class ReadCaptures(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(SKIPPED, capture.source_uri)
             else:
                 yield capture
-        # Hashed as read; a file the readers did not read to its end (damaged, over a cap) is hashed apart.
-        yield beam.pvalue.TaggedOutput(FILES, (item.path, {"size": item.size, "mtime": item.mtime,
-                                                           "sha256": digest.hexdigest or _sha256(item.path)}))
+        if retry:
+            count("files_to_retry")
+        else:  # hashed as read; a file the readers did not read to its end (damaged, over a cap) is hashed apart
+            yield beam.pvalue.TaggedOutput(FILES, (item.path, {
+                "size": item.size, "mtime": item.mtime, "sidecar": item.sidecar,
+                "sha256": digest.hexdigest or _sha256(item.path)}))
         yield beam.pvalue.TaggedOutput(OUTCOMES, (item.path, {"captures": captures}))
         if self.progress:
             self.progress.add("files")
@@ -317,12 +324,15 @@ class WithdrawRejections(beam.DoFn):
     again is never in neither: at worst a reader sees its new row and its old rejection for a moment.
     """
 
+    def __init__(self, fence: Fence | None = None):
+        self.fence = fence
+
     def process(self, element, *barriers):
         path, ids = element
         gone = set(ids)
         rows = read_parquet(path).to_pylist()
         kept = [row for row in rows if row["rejection_id"] not in gone]
-        replace_parquet_file(path, kept, REJECTED_SCHEMA)
+        replace_parquet_file(path, kept, REJECTED_SCHEMA, fence=self.fence)
         count("rejections_withdrawn", len(rows) - len(kept))
         yield path
 
@@ -330,12 +340,14 @@ class WithdrawRejections(beam.DoFn):
 class WritePartition(beam.DoFn):
     """All rows of one ``date=/section=`` partition (or of ``_rejected``) into atomic Parquet files."""
 
-    def __init__(self, output: str, run_id: str, max_rows_per_file: int, compression: str, rejected: bool = False):
+    def __init__(self, output: str, run_id: str, max_rows_per_file: int, compression: str, rejected: bool = False,
+                 fence: Fence | None = None):
         self.output = output
         self.run_id = run_id
         self.max_rows = max_rows_per_file
         self.compression = compression
         self.rejected = rejected
+        self.fence = fence
 
     @timed("write")
     def process(self, element):
@@ -354,7 +366,7 @@ class WritePartition(beam.DoFn):
                 yield row
 
         for path, written in write_parquet_files(directory, tracked(rows), schema, f"part-{self.run_id}",
-                                                 self.max_rows, self.compression):
+                                                 self.max_rows, self.compression, self.fence):
             count(counter, written)
             if not self.rejected:
                 count(f"partition.date={key[0]}/section={key[1]}", written)
@@ -371,12 +383,15 @@ class RewriteFile(beam.DoFn):
     missing: at worst, for a row that moved partition, old and new are both visible for a moment.
     """
 
+    def __init__(self, fence: Fence | None = None):
+        self.fence = fence
+
     def process(self, element, written):
         old_path, grouped = element
         drops = set(grouped["drops"])
         rows = list(grouped["rows"])
         kept = [row for row in read_parquet(old_path).to_pylist() if row["article_id"] not in drops]
-        replace_parquet_file(old_path, kept + rows, ARTICLE_SCHEMA)
+        replace_parquet_file(old_path, kept + rows, ARTICLE_SCHEMA, fence=self.fence)
         count("articles_written", len(rows))
         count("files_rewritten")
         for row in rows:
@@ -384,10 +399,11 @@ class RewriteFile(beam.DoFn):
 
 
 class LedgerRows(beam.DoFn):
-    """Join a file's identity with its outcome tallies into one ledger row."""
+    """Join a file's identity with its outcome tallies into one ledger row, stamped with the lock generation."""
 
-    def __init__(self, run_id: str):
+    def __init__(self, run_id: str, generation: int | None = None):
         self.run_id = run_id
+        self.generation = generation
 
     def process(self, element):
         path, grouped = element
@@ -400,18 +416,19 @@ class LedgerRows(beam.DoFn):
                 tallies[field] += value
         yield {"path": path, **identity, **{f: tallies[f] for f in
                                            ("captures", "articles", "duplicates", "rejected", "skipped")},
-               "run_id": self.run_id, "committed_at": datetime.now(UTC)}
+               "run_id": self.run_id, "lock_generation": self.generation, "committed_at": datetime.now(UTC)}
 
 
 class WriteLedger(beam.DoFn):
     """Commit the ledger rows, after every article and rejection file is committed (side inputs)."""
 
-    def __init__(self, output: str, run_id: str):
+    def __init__(self, output: str, run_id: str, fence: Fence | None = None):
         self.output = output
         self.run_id = run_id
+        self.fence = fence
 
     def process(self, element, *barriers):
         _, rows = element
         for path, _ in write_parquet_files(join(self.output, "_ledger"), rows, LEDGER_SCHEMA,
-                                           f"ledger-{self.run_id}", 1_000_000):
+                                           f"ledger-{self.run_id}", 1_000_000, fence=self.fence):
             yield path

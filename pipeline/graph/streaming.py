@@ -26,7 +26,7 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec
 from apache_beam.transforms.window import FixedWindows
 from apache_beam.utils.timestamp import Duration, Timestamp
 
-from pipeline.captures import capture_from_record, is_capture_path, read_limits
+from pipeline.captures import capture_from_record, file_uri, is_capture_path, read_limits
 from pipeline.config import ConfigError
 from pipeline.graph.batch import Committed
 from pipeline.graph.stages import (
@@ -124,7 +124,8 @@ class WatchFiles(beam.PTransform):
                 match_updated_files=s.reread_changed_files, start_timestamp=Timestamp.now())
             | "CapturesOnly" >> beam.Filter(lambda found: is_capture_path(found.path))
             | "AsInputFile" >> beam.Map(
-                lambda found: InputFile(found.path, found.size_in_bytes, float(found.last_updated_in_seconds or 0.0)))
+                lambda found: InputFile(file_uri(found.path), found.size_in_bytes,
+                                        float(found.last_updated_in_seconds or 0.0)))
         )
 
 
@@ -192,7 +193,7 @@ class FilesFromMessages(beam.DoFn):
                 message_uri(self.origin, data), "malformed_message", "The message names no file.", stage="message"))
         elif not is_capture_path(path):
             count("messages_ignored")
-        elif found := list_inputs([path]):
+        elif found := list_inputs([path]).files:
             yield found[0]
         else:
             yield beam.pvalue.TaggedOutput(REJECTED, Rejection(

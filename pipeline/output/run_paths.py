@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 
 from pipeline.captures import is_within
-from pipeline.output.ledger import InputFile, list_inputs
+from pipeline.output.ledger import Listing, list_inputs
 
 LOG = logging.getLogger("newsbeam")
 
@@ -33,7 +33,7 @@ class RunPaths:
 
     patterns: list[str]
     output: str
-    files: list[InputFile]
+    listing: Listing
 
 
 def absolute(path: str) -> str:
@@ -50,7 +50,7 @@ def output_folder(path: str) -> str:
     return path.rstrip("/") if "://" in path else os.path.abspath(path)
 
 
-def check_run_paths(inputs: list[str], output: str) -> RunPaths:
+def check_run_paths(inputs: list[str], output: str, follow_symlinks: bool = False) -> RunPaths:
     """The run's paths, after refusing what cannot be run (see the module docstring); creates nothing."""
     out = output_folder(output)
     local_output = "://" not in out
@@ -67,10 +67,12 @@ def check_run_paths(inputs: list[str], output: str) -> RunPaths:
     if holding:
         LOG.info("the output folder %s is inside the input %s: its files are left out of the input", out,
                  ", ".join(holding))
-    files = list_inputs(patterns, exclude=out)
-    if not files:
-        raise NothingToRead(f"no capture file matches {', '.join(inputs)}")
-    return RunPaths(patterns, out, files)
+    listing = list_inputs(patterns, follow_symlinks, exclude=out)
+    if not listing.files:
+        passed_over = sum(len(paths) for paths in listing.skipped.values())
+        also = f" ({passed_over} files passed over: not regular files or symlinks out of the input)" if passed_over else ""
+        raise NothingToRead(f"no capture file matches {', '.join(inputs)}{also}")
+    return RunPaths(patterns, out, listing)
 
 
 def create_output(out: str) -> None:

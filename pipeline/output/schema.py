@@ -65,12 +65,14 @@ LEDGER_SCHEMA = pa.schema([
     ("size", pa.int64()),
     ("mtime", pa.float64()),
     ("sha256", pa.string()),
+    ("sidecar", pa.string()),  # size:mtime of the capture's sidecar, part of its identity
     ("captures", pa.int32()),
     ("articles", pa.int32()),
     ("duplicates", pa.int32()),
     ("rejected", pa.int32()),
     ("skipped", pa.int32()),
     ("run_id", pa.string()),
+    ("lock_generation", pa.int64()),  # of the output lock the committing run held (see pipeline.output.lock)
     ("committed_at", TIMESTAMP),
 ])
 LEDGER_GLOB = "_ledger/*.parquet"

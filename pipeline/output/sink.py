@@ -3,13 +3,15 @@
 A file is written under a hidden name that no reader's glob matches (it does not end in ``.parquet``)
 and renamed into place only once complete: a killed run leaves no half-written file that DuckDB reads.
 A write that fails (a full disk) deletes its hidden file and raises an error naming the file.
+Writers take a ``fence``: called just before each file is put in place, it raises when this run may no
+longer commit (its output lock was taken over, see ``pipeline.output.lock.Fence``), and the file is not put there.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from typing import NoReturn
 
@@ -28,7 +30,7 @@ def join(*parts: str) -> str:
 
 def write_parquet_files(
     directory: str, rows: Iterable[dict], schema: pa.Schema, file_prefix: str,
-    max_rows_per_file: int, compression: str = "zstd",
+    max_rows_per_file: int, compression: str = "zstd", fence: Callable[[], None] | None = None,
 ) -> Iterator[tuple[str, int]]:
     """Write ``rows`` into one or more Parquet files in ``directory``; yield ``(path, row_count)`` each.
 
@@ -45,13 +47,13 @@ def write_parquet_files(
                 writer.write(batch)
                 batch = []
                 if writer.rows >= max_rows_per_file:
-                    yield writer.commit()
+                    yield writer.commit(fence)
                     writer = None
         if batch:
             writer = writer or _AtomicParquet(directory, file_prefix, schema, compression)
             writer.write(batch)
         if writer and writer.rows:
-            yield writer.commit()
+            yield writer.commit(fence)
     except BaseException as error:
         if writer is None:
             raise
@@ -82,9 +84,11 @@ class _AtomicParquet:
         self._writer.write_table(pa.Table.from_pylist(rows, schema=self.schema))
         self.rows += len(rows)
 
-    def commit(self) -> tuple[str, int]:
+    def commit(self, fence: Callable[[], None] | None = None) -> tuple[str, int]:
         self._writer.close()
         self._handle.close()
+        if fence:
+            fence()
         FileSystems.rename([self.temp_path], [self.final_path])
         self.committed = True
         return self.final_path, self.rows
@@ -111,12 +115,15 @@ def read_parquet(path: str, columns: list[str] | None = None, dictionary: list[s
         return pq.ParquetFile(handle, read_dictionary=dictionary).read(columns=columns)
 
 
-def replace_parquet_file(path: str, rows: list[dict], schema: pa.Schema, compression: str = "zstd") -> None:
+def replace_parquet_file(path: str, rows: list[dict], schema: pa.Schema, compression: str = "zstd",
+                         fence: Callable[[], None] | None = None) -> None:
     """Atomically replace the file at ``path`` by one holding ``rows`` (remove it when there are none)."""
     if not rows:
+        if fence:
+            fence()
         FileSystems.delete([path])
         return
-    with _written_aside(path, f".rewrite{IN_PROGRESS_SUFFIX}") as handle:
+    with _written_aside(path, f".rewrite{IN_PROGRESS_SUFFIX}", fence) as handle:
         pq.write_table(pa.Table.from_pylist(rows, schema=schema), pa.PythonFile(handle, mode="w"),
                        compression=compression, row_group_size=ROW_GROUP_ROWS)
 
@@ -142,13 +149,15 @@ def write_text_atomically(path: str, text: str) -> None:
 
 
 @contextmanager
-def _written_aside(path: str, suffix: str) -> Iterator:
+def _written_aside(path: str, suffix: str, fence: Callable[[], None] | None = None) -> Iterator:
     """A handle on a hidden file beside ``path`` that replaces ``path`` when complete, and is deleted on failure."""
     directory, name = path.rsplit("/", 1)
     temp = join(directory, f".{name}{suffix}")
     try:
         with FileSystems.create(temp, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
             yield handle
+        if fence:
+            fence()
         FileSystems.rename([temp], [path])
     except BaseException as error:
         _delete_quietly(temp)

@@ -33,6 +33,8 @@ class RunSummary:
     skipped_outside_window: int = 0
     files_listed: int = 0
     files_unchanged: int = 0
+    files_skipped: dict[str, int] = field(default_factory=dict)  # not opened: FIFOs, devices, links out of the input
+    files_to_retry: int = 0  # could not be read whole this time: not committed, read again by the next run
     exit_code: int | None = None
     message: str = ""
     rejected: int = 0
@@ -72,6 +74,7 @@ def merge_counts(first: dict[str, int], second: dict[str, int]) -> dict[str, int
 def fill_from_counters(summary: RunSummary, totals: dict[str, int]) -> RunSummary:
     """Copy counter totals into the summary's fields."""
     summary.files_read = totals.get("files_read", 0)
+    summary.files_to_retry = totals.get("files_to_retry", 0)
     summary.captures_read = totals.get("captures_read", 0)
     summary.articles_written = totals.get("articles_written", 0)
     summary.duplicates_in_run = totals.get("articles_duplicates_in_run", 0)
@@ -107,6 +110,9 @@ def render(summary: RunSummary) -> str:
         f"run {summary.run_id}: {summary.status} in {summary.seconds:.1f}s{message}",
         f"  files listed        {summary.files_listed} ({summary.files_unchanged} unchanged since committed, "
         f"{summary.files_read} read)",
+        *[f"    skipped ({reason}) {n}, not opened" for reason, n in summary.files_skipped.items()],
+        *([f"    to retry            {summary.files_to_retry} (not read whole: not committed, read again next run)"]
+          if summary.files_to_retry else []),
         f"  captures read       {summary.captures_read}",
         f"  articles written    {summary.articles_written}",
     ]

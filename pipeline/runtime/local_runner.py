@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import sys
 
 from apache_beam.portability import python_urns
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+from pipeline.runtime.sdk_worker import LAUNCHER_VARIABLE
 
 WORKER_COMMAND = f"{shlex.quote(sys.executable)} -m pipeline.runtime.sdk_worker"
 
@@ -24,6 +27,7 @@ class MultiProcessRunner(FnApiRunner):
     """The FnApiRunner in multi-processing mode whose SDK workers run ``python -m pipeline.runtime.sdk_worker``."""
 
     def run_via_runner_api(self, pipeline_proto, options):
+        os.environ[LAUNCHER_VARIABLE] = str(os.getpid())
         logging.getLogger("apache_beam.runners.portability.local_job_service").addFilter(_not_relayed)
         for environment in pipeline_proto.components.environments.values():
             if environment.urn == python_urns.SUBPROCESS_SDK:
