@@ -305,18 +305,23 @@ def choose_published(candidates: Mapping[str, DateCandidate | None], captured_at
         return _published(authoritative[0], usable[authoritative[0]])
     if not voters:
         return _published("capture_time", usable["capture_time"]) if "capture_time" in usable else NOTHING
+    guesses: set[date] = set()
     if any(usable[s].zoned and usable[s].precision != DAY for s in voters):
         # A time without a zone is a guess beside one that states its offset: it does not vote.
+        guesses = {usable[s].day for s in voters if not usable[s].zoned and usable[s].precision != DAY}
         voters = [s for s in voters if usable[s].zoned or usable[s].precision == DAY]
     # Sources that write the very same instant copy one another (meta tags and JSON-LD filled from one
     # field): together they cast one vote, the heaviest of theirs.
     # A derived source (htmldate, which searches the same tags, URL and text again) repeating another's day
     # is that source's echo and adds nothing either.
     copies: dict[tuple[date, datetime | str], float] = {}
+    # (nor on the day of a guess that lost its vote, which it most likely read).
     for source in sorted(voters, key=lambda s: s in settings.derived):
         candidate = usable[source]
         key = (candidate.day, _aware(candidate.value) if candidate.precision != DAY else source)
         if source in settings.derived:
+            if candidate.day in guesses and not any(k[0] == candidate.day for k in copies):
+                continue
             key = next((k for k in copies if k[0] == candidate.day), key)
         copies[key] = max(copies.get(key, 0.0), settings.weights.get(source, 1.0))
     votes: dict[date, float] = {}
