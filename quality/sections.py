@@ -49,8 +49,8 @@ def read_labelled_pages(corpora: Path, labels: Path = LABELS) -> list[LabelledPa
 
 
 def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None], config: Path | None = None,
-          split: str = "all") -> TaskResult:
-    pages = [p for p in read_labelled_pages(corpus) if in_split(p.id, split)][:limit]
+          split: str = "all", labels: Path = LABELS) -> TaskResult:
+    pages = [p for p in read_labelled_pages(corpus, labels) if in_split(p.id, split)][:limit]
     right, seen, folders = Counter(), Counter(), Counter()
     for done, page in enumerate(pages, start=1):
         article = html_article(page.html_path, page.url, config)
