@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import evaluate
+from pipeline.cli import eval as evaluate
 from pipeline.cli import main
-from pipeline.options import EXIT_USAGE
+from pipeline.cli.options import EXIT_USAGE
 from quality.body import averaged_scores, score_texts, shingle_match
 from quality.boilerplate import SegmentCounts, count_segments, segment_scores
 from quality.corpora import read_conll_datelines, read_reuters_stories
@@ -174,3 +174,15 @@ def test_eval_split_is_refused_for_tasks_without_one(corpora, capsys):
     corpus = str(corpora / "article-extraction-benchmark")
     assert main(["eval", "body", "--corpus", corpus, "--split", "dev"]) == EXIT_USAGE
     assert "--split applies to" in capsys.readouterr().err
+
+
+def test_eval_all_without_a_corpora_folder_says_how_to_name_one(monkeypatch, capsys):
+    monkeypatch.delenv("NEWSBEAM_CORPORA", raising=False)
+    assert main(["eval", "all"]) == 1
+    assert "--corpus DIR or set NEWSBEAM_CORPORA" in capsys.readouterr().err
+
+
+def test_eval_all_reads_the_corpora_folder_from_the_environment(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("NEWSBEAM_CORPORA", str(tmp_path / "absent"))
+    assert main(["eval", "all"]) == 1
+    assert f"{tmp_path / 'absent'}: no such corpus folder" in capsys.readouterr().err

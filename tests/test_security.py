@@ -17,8 +17,8 @@ from bad_inputs.make_bad_inputs import MTIME, page, text_capture
 from bad_inputs.outputs import article_rows
 
 from pipeline.cli import main
+from pipeline.cli.options import EXIT_OK
 from pipeline.config import load_run_config
-from pipeline.options import EXIT_OK
 from transforms.sections import SectionIndex, choose_section
 
 REPO = Path(__file__).resolve().parents[1]
