@@ -7,6 +7,7 @@ corpus is missing or malformed, so the eval command fails loudly instead of scor
 from __future__ import annotations
 
 import gzip
+import hashlib
 import html
 import json
 import re
@@ -59,6 +60,20 @@ class WireStory:
     gold_place: str | None
     gold_month_day: tuple[int, int] | None
     captured_at: datetime | None
+
+
+SPLITS = ("dev", "heldout", "all")
+
+
+def split_of(item_id: str) -> str:
+    """``dev`` or ``heldout`` for an item, fixed by a hash of its id: half of every labelled set is kept
+    aside from tuning, and the same item always falls on the same side."""
+    return "heldout" if hashlib.sha256(item_id.encode("utf-8")).digest()[0] % 2 else "dev"
+
+
+def in_split(item_id: str, split: str) -> bool:
+    """Whether an item belongs to ``split`` (``all`` holds every item)."""
+    return split == "all" or split_of(item_id) == split
 
 
 def _require(path: Path) -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from quality.articles import html_article
 from quality.baselines import htmldate_day, version
-from quality.corpora import SegmentPage, read_segment_pages
+from quality.corpora import SegmentPage, in_split, read_segment_pages
 from quality.report import Score, TaskResult, f1, published, ratio
 
 
@@ -48,14 +48,14 @@ def published_day(article: dict | None) -> str | None:
 
 
 def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None],
-          config: Path | None = None) -> TaskResult:
-    pages = [p for p in read_segment_pages(corpus) if p.date or p.title or p.author][:limit]
+          config: Path | None = None, split: str = "all") -> TaskResult:
+    pages = [p for p in read_segment_pages(corpus) if (p.date or p.title or p.author) and in_split(p.id, split)][:limit]
     tallies = {name: FieldTally() for name in ("date", "htmldate", "title", "author")}
     for done, page in enumerate(pages, start=1):
         _tally_page(page, html_article(page.html_path, page.url, config), tallies)
         progress(done, len(pages))
-    result = TaskResult("date", corpus.name, "exact match where gold exists (date: same day); P = right/predicted, "
-                        "R = right/gold")
+    result = TaskResult("date", f"{corpus.name} ({split})", "exact match where gold exists (date: same day); "
+                        "P = right/predicted, R = right/gold")
     result.scores += [
         Score("newsbeam published_at", tallies["date"].scores(), tallies["date"].gold),
         Score(f"htmldate {version('htmldate')} extensive", tallies["htmldate"].scores(), tallies["htmldate"].gold,

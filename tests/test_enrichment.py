@@ -1,91 +1,12 @@
-"""Plain enrichment functions: sections, dates, identities, entity merging, language."""
+"""Plain enrichment functions: identities, entity merging, language (sections and dates have their own files)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
-from transforms.dates import (
-    DateSettings,
-    choose_published,
-    date_from_month_day,
-    date_from_url,
-    date_settings,
-    parse_datetime,
-)
 from transforms.entities import clean_mention, merge_mentions
 from transforms.identity import article_id, canonical_url, identifying_url
 from transforms.language import LanguageSettings, detect_language, seed_detector
-from transforms.sections import choose_section, section_from_url, slugify
 
 LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC"})
-
-
-@pytest.mark.parametrize("label, slug", [
-    ("World", "world"), ("World News", "world"), ("Tech", "technology"), ("Deportes", "deportes"),
-    ("UK News", "uk"), ("Économie & Marchés", "economie-marches"),
-])
-def test_section_labels_normalise_to_slugs(sections, label, slug):
-    assert sections.normalise(label) == slug
-
-
-@given(st.text())
-def test_slugs_are_always_safe_folder_names(label):
-    slug = slugify(label)
-    assert slug and slug not in {".", ".."} and len(slug) <= 48
-    assert set(slug) <= set("abcdefghijklmnopqrstuvwxyz0123456789-")
-    assert not slug.startswith("-") and not slug.endswith("-")
-
-
-def test_section_from_url_needs_a_listed_segment(sections):
-    assert section_from_url("https://x.example/world/asia/2024/05/01/story", sections) == "world"
-    assert section_from_url("https://x.example/2024/05/01/story", sections) is None
-
-
-def test_section_sources_follow_configured_order(sections):
-    assert choose_section({"breadcrumb": "World", "url_path": "business"}, sections) == ("world", "breadcrumb")
-    assert choose_section({"sidecar": "Politics", "breadcrumb": "World"}, sections) == ("politics", "sidecar")
-    assert choose_section({"breadcrumb": None}, sections) == ("unknown", "none")
-
-
-def test_dates_parse_to_utc():
-    assert parse_datetime("2022-07-09T10:00:00+07:00") == datetime(2022, 7, 9, 3, tzinfo=UTC)
-    assert parse_datetime("Sat, 09 Jul 2022 10:00:00 GMT") == datetime(2022, 7, 9, 10, tzinfo=UTC)
-    assert parse_datetime("not a date") is None
-    assert parse_datetime(None) is None
-
-
-@pytest.mark.filterwarnings("ignore::dateutil.parser.UnknownTimezoneWarning")  # as transforms/dates.py does
-def test_zone_abbreviations_listed_in_the_config_give_their_offset(run_config):
-    zones = date_settings(run_config["dates"]).zones
-    parsed = parse_datetime("November 19, 2019, 07:47 PM EST", zones)
-    assert parsed == datetime(2019, 11, 20, 0, 47, tzinfo=UTC) and parsed.utcoffset() == timedelta(hours=-5)
-    assert parse_datetime("19 Nov 2019 07:09 CEST", zones).utcoffset() == timedelta(hours=2)
-    # Not listed: the time as written, taken as UTC (as without a zone).
-    assert parse_datetime("November 19, 2019, 07:47 PM IST", zones) == datetime(2019, 11, 19, 19, 47, tzinfo=UTC)
-
-
-def test_url_dates():
-    assert date_from_url("https://x.example/world/2022/07/09/story") == datetime(2022, 7, 9, tzinfo=UTC)
-    assert date_from_url("https://x.example/story-20220709.html") == datetime(2022, 7, 9, tzinfo=UTC)
-    assert date_from_url("https://x.example/story/2022/13/40") is None
-
-
-def test_dateline_month_day_takes_the_year_of_capture_or_the_one_before():
-    capture = datetime(2024, 1, 3, tzinfo=UTC)
-    assert date_from_month_day(1, 2, capture) == datetime(2024, 1, 2, tzinfo=UTC)
-    assert date_from_month_day(12, 30, capture) == datetime(2023, 12, 30, tzinfo=UTC)
-
-
-def test_future_and_ancient_dates_are_skipped_for_the_next_source():
-    settings = DateSettings(order=("sidecar", "json_ld", "capture_time"), max_future_hours=36, min_year=1980)
-    capture = datetime(2024, 5, 1, tzinfo=UTC)
-    candidates = {"sidecar": datetime(2031, 1, 1, tzinfo=UTC), "json_ld": datetime(1970, 1, 1, tzinfo=UTC),
-                  "capture_time": capture}
-    assert choose_published(candidates, capture, settings) == (capture, "capture_time")
 
 
 def test_canonical_url_folds_the_forms_of_one_link():

@@ -15,6 +15,7 @@ import pytest
 
 from pipeline.cli import eval as evaluate
 from pipeline.cli import main
+from pipeline.cli.options import EXIT_USAGE
 from quality.body import averaged_scores, score_texts, shingle_match
 from quality.boilerplate import SegmentCounts, count_segments, segment_scores
 from quality.corpora import read_conll_datelines, read_reuters_stories
@@ -152,6 +153,27 @@ def test_missing_task_module_is_named(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(evaluate.TASKS, "body", ("quality.no_such_task", "x"))
     assert main(["eval", "body", "--corpus", str(tmp_path)]) == 2
     assert "quality.no_such_task" in capsys.readouterr().err
+
+
+def test_eval_section_scores_labelled_pages_by_how_their_desk_was_found(corpora, tmp_path):
+    from quality.sections import score as score_sections
+
+    labels = tmp_path / "labels.tsv"
+    labels.write_text("# corpus, id, desk\narticle-extraction-benchmark\tharbour\tbusiness\n", encoding="utf-8")
+    result = score_sections(corpora, None, lambda done, total: None, labels=labels)
+    rows = {score.system.strip(): score for score in result.scores}
+    assert rows["newsbeam section, all pages"].items == 1
+    found = rows["inferred from the text"].items + rows["declared by the page"].items + rows["unknown"].items
+    assert found == 1 and rows["partition folders"].metrics["count"] == 1.0
+    labels.write_text("article-extraction-benchmark\tmissing-page\tworld\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="missing-page"):
+        score_sections(corpora, None, lambda done, total: None, labels=labels)
+
+
+def test_eval_split_is_refused_for_tasks_without_one(corpora, capsys):
+    corpus = str(corpora / "article-extraction-benchmark")
+    assert main(["eval", "body", "--corpus", corpus, "--split", "dev"]) == EXIT_USAGE
+    assert "--split applies to" in capsys.readouterr().err
 
 
 def test_eval_all_without_a_corpora_folder_says_how_to_name_one(monkeypatch, capsys):

@@ -79,9 +79,9 @@ def test_prefix_label_must_be_glued_or_separated():
     assert classify_line("Main Sliders are back", rules) is None
 
 
-def test_breadcrumb_trail_names_the_first_listed_section(layout_rules):
+def test_breadcrumb_trail_keeps_every_useful_crumb_as_written(layout_rules):
     layout = layout_text(f"Home > News > Business > Markets\n\nA headline\n\n{FILLER}", layout_rules)
-    assert layout.breadcrumb == "Business"
+    assert layout.breadcrumb == "Business > Markets"
     assert layout.title == "A headline"
 
 

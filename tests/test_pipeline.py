@@ -153,7 +153,8 @@ def test_jsonl_records_and_gzip_pages_are_read(mixed):
     assert budget["title"] == "Budget passes after late-night vote"
     [spanish] = [r for r in rows(mixed) if r["language"] == "es"]
     assert spanish["source_uri"].endswith("sequia.html.gz")
-    assert (spanish["section"], spanish["date_source"]) == ("internacional", "html_meta")
+    assert (spanish["section"], spanish["section_label"], spanish["date_source"]) == ("world", "Internacional",
+                                                                                     "html_meta")
     assert (spanish["dateline_place"], spanish["agency"]) == ("Madrid", "EFE")
 
 

@@ -21,7 +21,17 @@ from hypothesis import strategies as st
 
 from pipeline.config import load_run_config
 from transforms.article import Enricher, build_article
-from transforms.dates import DateSettings, choose_published, date_from_month_day, date_from_url, parse_datetime
+from transforms.dates import (
+    DAY,
+    MINUTE,
+    SECOND,
+    DateCandidate,
+    DateSettings,
+    choose_published,
+    date_from_month_day,
+    date_from_url,
+    parse_datetime,
+)
 from transforms.entities import groups_of_chars
 from transforms.furniture import classify_line, normalise_line
 from transforms.html_page import title_without_site
@@ -212,16 +222,18 @@ def test_a_dateline_day_is_the_latest_such_day_not_after_the_reference(month, da
 
 @QUICK
 @given(candidates=st.dictionaries(st.sampled_from([*DATE_SETTINGS.order, "unknown_source"]),
-                                  st.one_of(st.none(), _AWARE)),
+                                  st.one_of(st.none(), st.builds(DateCandidate, _AWARE, st.booleans(),
+                                                                 st.sampled_from([DAY, MINUTE, SECOND])))),
        captured_at=st.one_of(st.none(), _AWARE.filter(lambda d: d.year < 9999)))
 def test_the_chosen_publication_date_is_one_of_the_candidates(candidates, captured_at):
-    chosen, source = choose_published(candidates, captured_at, DATE_SETTINGS)
-    if chosen is None:
-        assert source == "none"
+    chosen = choose_published(candidates, captured_at, DATE_SETTINGS)
+    if chosen.value is None:
+        assert chosen.source == "none"
         return
-    assert candidates[source] == chosen and source in DATE_SETTINGS.order
-    assert chosen.year >= DATE_SETTINGS.min_year
-    assert chosen <= (captured_at or datetime.now(UTC)) + timedelta(hours=DATE_SETTINGS.max_future_hours)
+    assert candidates[chosen.source].value == chosen.value and chosen.source in DATE_SETTINGS.order
+    assert chosen.precision == candidates[chosen.source].precision
+    assert chosen.value.year >= DATE_SETTINGS.min_year
+    assert chosen.value <= (captured_at or datetime.now(UTC)) + timedelta(hours=DATE_SETTINGS.max_future_hours)
 
 
 # --- sections, titles and identities ------------------------------------------------------------------
@@ -232,15 +244,16 @@ def test_the_chosen_publication_date_is_one_of_the_candidates(candidates, captur
     st.sampled_from(["record", "sidecar", "breadcrumb", "html_meta", "url_path", "x"]),
     st.one_of(st.none(), st.text(), st.sampled_from(HOSTILE_LABELS))))
 def test_the_chosen_section_is_always_a_safe_slug_from_a_configured_source(sections, candidates):
-    slug, source = choose_section(candidates, sections)
-    assert SLUG.fullmatch(slug) and len(slug) <= sections.max_slug_length
-    assert (source, slug) == ("none", sections.fallback) or source in sections.order
+    choice = choose_section(candidates, sections)
+    assert choice.section in {*sections.desks, sections.fallback} and SLUG.fullmatch(choice.section)
+    assert (choice.source, choice.section) == ("none", sections.fallback) or choice.source in sections.order
 
 
 @QUICK
 @given(url=st.one_of(st.text(), st.builds("https://x.example/{}/a".format, st.text())))
-def test_a_section_from_a_url_is_a_listed_slug(sections, url):
-    assert section_from_url(url, sections) in {None, *sections.aliases.values()}
+def test_a_section_from_a_url_is_a_desk_named_by_one_of_its_segments(sections, url):
+    found = section_from_url(url, sections)
+    assert found is None or (found[0] in sections.desks and found[1] in url)
 
 
 @QUICK

@@ -9,17 +9,28 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from transforms.agencies import AgencyMatcher, build_agency_matcher
 from transforms.dateline import Dateline, DatelineConfig, build_dateline_config, parse_dateline
 from transforms.dates import (
+    DAY,
+    SECOND,
+    DateCandidate,
     DateSettings,
+    Published,
     choose_published,
+    country_zone,
     date_from_month_day,
     date_from_url,
     date_settings,
-    parse_datetime,
+    parse_candidate,
+    published_in_text,
+    resolve_zone,
+    stated_zone,
+    visible_date,
 )
+from transforms.domains import country_domain
 from transforms.furniture import compile_rules
 from transforms.gazetteer import Gazetteer
 from transforms.html_page import ExtractionSettings, HtmlExtract, extract_html
@@ -27,7 +38,16 @@ from transforms.identity import article_id, canonical_url, identifying_url, sha2
 from transforms.language import LanguageSettings, detect_language, seed_detector
 from transforms.layout import LayoutRules, TextLayout, layout_text
 from transforms.records import Capture, Rejection
-from transforms.sections import SectionIndex, choose_section, section_from_url
+from transforms.sections import (
+    INFERRED,
+    URL_SOURCE,
+    SectionChoice,
+    SectionIndex,
+    choose_section,
+    infer_section,
+    place_desk,
+    section_from_url,
+)
 from transforms.words import count_words
 
 
@@ -99,14 +119,15 @@ def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Re
 
     identity = identifying_url(page.canonical_url, capture.url)  # None: the body identifies the article
     url = identity or capture.url
-    published_at, date_source = _published(capture, page, dateline, url, enricher.dates)
+    published = _published(capture, page, dateline, url, enricher.dates)
+    published_at = published.value
     day = published_at or capture.captured_at
     if day is None:
         return None, Rejection(capture.source_uri, "no_date", "Nothing dates the article: no publication date, and "
                                "no usable capture time (record, WARC-Date, sidecar or file time, after the "
                                "configured min_capture_year)",
                                stage="enrich"), removed
-    section, section_source = _section(capture, page, layout, url, enricher.sections)
+    section = _section(capture, page, layout, paragraphs, url, enricher.sections, enricher.gazetteer)
     byline = "; ".join(dict.fromkeys(layout.bylines)) or _text_or_none(page.author)
     agency = (enricher.agencies.find(byline) if byline else None) or (dateline.agency if dateline else None)
     language, confidence = detect_language(body, enricher.language)
@@ -117,10 +138,12 @@ def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Re
         "captured_at": capture.captured_at,
         "captured_at_source": capture.captured_at_source,
         "published_at": published_at,
-        "date_source": date_source,
+        "date_source": published.source,
+        "published_precision": published.precision,
         "date": day.date(),
-        "section": section,
-        "section_source": section_source,
+        "section": section.section,
+        "section_source": section.source,
+        "section_label": section.label,
         "title": layout.title,
         "byline": byline,
         "agency": agency,
@@ -148,26 +171,43 @@ def _without_dateline(paragraphs: list[str], dateline: Dateline | None) -> list[
 
 
 def _published(capture: Capture, page: HtmlExtract, dateline: Dateline | None, url: str | None,
-               settings: DateSettings) -> tuple[datetime | None, str]:
-    candidates = {source: parse_datetime(value, settings.zones) for source, value in page.dates.items()}
+               settings: DateSettings) -> Published:
+    candidates = {source: parse_candidate(value, settings.zones) for source, value in page.dates.items()}
+    candidates["text"] = parse_candidate(published_in_text(page.date_lines, settings.published_words), settings.zones)
+    candidates["visible"] = parse_candidate(visible_date(page.dated_elements), settings.zones)
     if capture.published_hint_source:
-        candidates[capture.published_hint_source] = parse_datetime(capture.published_hint, settings.zones)
-    candidates["url"] = date_from_url(url or capture.url)
+        candidates[capture.published_hint_source] = parse_candidate(capture.published_hint, settings.zones)
+    candidates["url"] = _day(date_from_url(url) or date_from_url(capture.url))
     if dateline and dateline.month and dateline.day:
-        candidates["dateline"] = (datetime(dateline.year, dateline.month, dateline.day, tzinfo=UTC) if dateline.year
-                                  else date_from_month_day(dateline.month, dateline.day, capture.captured_at))
-    candidates["capture_time"] = capture.captured_at
-    return choose_published(candidates, capture.captured_at, settings)
+        candidates["dateline"] = _day(datetime(dateline.year, dateline.month, dateline.day, tzinfo=UTC)
+                                      if dateline.year else
+                                      date_from_month_day(dateline.month, dateline.day, capture.captured_at))
+    if capture.captured_at:
+        candidates["capture_time"] = DateCandidate(capture.captured_at, True, SECOND)
+    text_zone = stated_zone(" ".join(page.date_lines) if capture.kind == "html" else capture.content[:2000],
+                            settings.zones)
+    resolved = resolve_zone(candidates, settings, text_zone, country_zone(country_domain(url or capture.url), settings))
+    return choose_published(resolved, capture.captured_at, settings)
 
 
-def _section(capture: Capture, page: HtmlExtract, layout: TextLayout, url: str | None,
-             index: SectionIndex) -> tuple[str, str]:
-    candidates = dict(page.sections)
+def _day(value: datetime | None) -> DateCandidate | None:
+    """A source that names only a day (a URL path, a dateline)."""
+    return DateCandidate(value, False, DAY) if value else None
+
+
+def _section(capture: Capture, page: HtmlExtract, layout: TextLayout, paragraphs: list[str], url: str | None,
+             index: SectionIndex, gazetteer: Gazetteer) -> SectionChoice:
+    candidates: dict[str, str | list[str] | None] = dict(page.sections)
     candidates["breadcrumb"] = layout.breadcrumb
-    candidates["url_path"] = section_from_url(url, index) or section_from_url(capture.url, index)
+    candidates[URL_SOURCE] = [found[1] for link in (url, capture.url) if (found := section_from_url(link, index))]
     if capture.section_hint_source:
         candidates[capture.section_hint_source] = capture.section_hint
-    return choose_section(candidates, index)
+    places = partial(place_desk, gazetteer=gazetteer, site_country=country_domain(url or capture.url))
+    choice = choose_section(candidates, index, places)
+    if choice.source != "none" or index.inference is None:
+        return choice
+    inferred = infer_section(layout.title, " ".join(paragraphs), url or capture.url, index.inference)
+    return SectionChoice(inferred, INFERRED, choice.label) if inferred else choice
 
 
 def _text_or_none(value: str | None) -> str | None:

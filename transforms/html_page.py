@@ -24,6 +24,11 @@ _DATE_META = ("article:published_time", "og:published_time", "og:article:publish
               "datepublished", "pubdate", "publishdate", "publish-date", "publish_date", "dc.date.issued",
               "dcterms.created", "dc.date", "date", "sailthru.date", "parsely-pub-date", "article.published",
               "cxenseparse:recs:publishtime")
+_DATE_LINE_MAX_CHARS = 200
+_DATE_LINES_KEPT = 60
+_DATED_ELEMENTS_KEPT = 5
+_DATED_XPATH = ("//body//time | //body//*[contains(translate(@class, 'DATE', 'date'), 'date') "
+                "or contains(translate(@itemprop, 'DATE', 'date'), 'date')][not(self::script or self::style)]")
 _SECTION_META = ("article:section", "og:article:section", "section", "parsely-section", "cxenseparse:section",
                  "sailthru.section", "category", "dc.subject")
 
@@ -49,7 +54,9 @@ class HtmlExtract:
     site_name: str | None = None
     canonical_url: str | None = None
     dates: dict[str, str | None] = field(default_factory=dict)
-    sections: dict[str, str | None] = field(default_factory=dict)
+    sections: dict[str, list[str]] = field(default_factory=dict)
+    date_lines: list[str] = field(default_factory=list)
+    dated_elements: list[str] = field(default_factory=list)
 
 
 def extract_html(page: str, url: str | None, settings: ExtractionSettings) -> HtmlExtract | None:
@@ -62,8 +69,10 @@ def extract_html(page: str, url: str | None, settings: ExtractionSettings) -> Ht
     result = HtmlExtract(canonical_url=_canonical(tree))
     result.dates["json_ld"] = _text(json_ld.get("datePublished") or json_ld.get("dateCreated"))
     result.dates["html_meta"] = next((meta[k] for k in _DATE_META if meta.get(k)), None)
-    result.sections["html_meta"] = _text(json_ld.get("articleSection")) or next(
-        (meta[k] for k in _SECTION_META if meta.get(k)), None)
+    result.sections["html_meta"] = list(dict.fromkeys(
+        [*_texts(json_ld.get("articleSection")), *(meta[k] for k in _SECTION_META if meta.get(k))]))
+    result.date_lines = _date_lines(tree)
+    result.dated_elements = _dated_elements(tree)
     metadata = page_metadata(tree, url)
     document = trafilatura.bare_extraction(
         tree, url=url or metadata.url, include_comments=False, include_tables=settings.include_tables,
@@ -77,7 +86,7 @@ def extract_html(page: str, url: str | None, settings: ExtractionSettings) -> Ht
     result.site_name = metadata.sitename
     result.dates["html_date"] = metadata.date
     if not result.sections["html_meta"]:
-        result.sections["html_meta"] = next(iter(metadata.categories or categories(tree)), None)
+        result.sections["html_meta"] = list(metadata.categories or categories(tree))[:1]
     return result
 
 
@@ -120,6 +129,37 @@ def _meta_tags(tree: lxml_html.HtmlElement) -> dict[str, str]:
     return found
 
 
+def _date_lines(tree: lxml_html.HtmlElement) -> list[str]:
+    """Short visible text lines that may state when the page was published or in which zone.
+
+    Lines with a digit, in reading order, with the line before each kept (a "Published" label often
+    stands in its own element before the date); bounded, since only the page's header matters.
+    """
+    texts = [" ".join(t.split()) for t in tree.xpath("//body//text()[not(ancestor::script or ancestor::style)]")]
+    texts = [t for t in texts if t and len(t) <= _DATE_LINE_MAX_CHARS]
+    kept: dict[int, None] = {}
+    for position, text in enumerate(texts):
+        if any(ch.isdigit() for ch in text):
+            kept.update(dict.fromkeys(range(max(position - 1, 0), position + 1)))
+            if len(kept) >= _DATE_LINES_KEPT:
+                break
+    return [texts[position] for position in kept]
+
+
+def _dated_elements(tree: lxml_html.HtmlElement) -> list[str]:
+    """What the page's date elements say, in reading order: ``<time>`` (its ``datetime`` when given) and
+    elements whose class or ``itemprop`` names a date. Bounded: the article's own date comes first."""
+    found: list[str] = []
+    for element in tree.xpath(_DATED_XPATH):
+        value = element.get("datetime") or element.get("content") or element.text_content()
+        value = " ".join(value.split())
+        if value and len(value) <= _DATE_LINE_MAX_CHARS and any(ch.isdigit() for ch in value):
+            found.append(value)
+            if len(found) >= _DATED_ELEMENTS_KEPT:
+                break
+    return found
+
+
 def _canonical(tree: lxml_html.HtmlElement) -> str | None:
     """``<link rel=canonical>``, else ``og:url``."""
     for xpath in ('//link[@rel="canonical"]/@href', '//meta[@property="og:url"]/@content'):
@@ -134,6 +174,12 @@ def _text(value: object) -> str | None:
     if isinstance(value, list):
         value = value[0] if value else None
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _texts(value: object) -> list[str]:
+    """A JSON-LD value as a list of texts (``articleSection`` may be one string or several)."""
+    values = value if isinstance(value, list) else [value]
+    return [v.strip() for v in values[:10] if isinstance(v, str) and v.strip()]
 
 
 def title_without_site(title: str | None, site_name: str | None, url: str | None) -> str | None:

@@ -212,18 +212,17 @@ def _match_any(line: str, patterns: list[re.Pattern]) -> str | None:
 
 
 def _breadcrumb(text: str, rules: LayoutRules, listed_only: bool = False) -> str | None:
-    """The section label a breadcrumb trail names, or None when ``text`` is not a breadcrumb.
+    """The trail a breadcrumb line names, as written without generic crumbs; None when ``text`` is not one.
 
-    The first crumb that is a listed section wins; otherwise the first crumb that is not generic
-    (``Home``, ``News``). A lone word counts only when it is a listed section (``listed_only``).
+    Every crumb from the first useful one on is kept, as written (``Home > News > Business > Markets`` ->
+    ``Business > Markets``), so the section step can try each of them. A lone word counts only when it
+    names a desk (``listed_only``).
     """
     crumbs = [c.strip() for c in rules.crumb_separators.split(text) if c.strip()]
     if not crumbs or any(count_words(c) > rules.crumb_max_words or re.search(r"[.!?,;\"“”]", c) for c in crumbs):
         return None
     useful = [c for c in crumbs if fold(c) not in rules.crumb_ignore]
-    listed = [c for c in useful if rules.sections.known(c)]
-    if listed:
-        return listed[0]
-    if listed_only or not useful:
+    if not useful or (listed_only and not any(rules.sections.known(c) for c in useful)):
         return None
-    return useful[0]
+    start = text.index(useful[0])
+    return text[start:text.rindex(useful[-1]) + len(useful[-1])]

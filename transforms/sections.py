@@ -1,80 +1,250 @@
-"""Section labels to safe, normalised slugs, and the choice between competing section sources."""
+"""The ``section`` partition key: page labels mapped onto a closed desk taxonomy, or inferred from the text.
+
+The partition takes only the configured desks (`configs/sections.yaml`) plus the fallback, so a year of
+crawl has at most that many section folders however oddly sites name their sections. The page's own
+label is kept beside it (``section_label``). Labels map through a multilingual alias table; every crumb
+of a trail and every URL path segment is tried. When no label of any source maps, the desk is inferred
+from weighted terms in the title, lead and URL words (transparent tables in the same config file), and
+only an unconfident inference leaves the fallback.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-_NON_SLUG = re.compile(r"[^a-z0-9]+")
+from transforms.gazetteer import Gazetteer
+
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_NOT_WORD = re.compile(r"[^\w&]+")
+# Between the parts of one label: breadcrumb arrows, slashes, bars, commas ("Politics, News").
+_LABEL_PARTS = re.compile(r"\s*(?:[>›»/|→,;]|::)\s*")
+_WORD = re.compile(r"\w+(?:['’]\w+)?")
+# Han, kana, Hangul: scripts written without spaces, where a term is matched as a substring.
+_UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_URL_SEGMENT_MAX_WORDS = 4  # a longer path segment is an article's slug, not a section
+# A last segment that is a section name and a story number ("world-us-canada-52241221").
+_ID_SUFFIXED = re.compile(r"(?:[A-Za-z]+-){1,3}\d{5,}")
+URL_SOURCE = "url_path"
+INFERRED = "inferred"
 
 
 def fold(label: str) -> str:
-    """Lower-case, accent-free, single-spaced form of a label, used as the lookup key."""
-    ascii_text = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode("ascii")
-    return " ".join(ascii_text.lower().replace("&", " & ").split())
+    """Case- and accent-free, single-spaced form of a label in any script, used as the lookup key.
+
+    Punctuation becomes a space except ``&`` ("Arts & Culture"); letters of every script are kept, so
+    "Спорт", "国际" and "Économie" fold to "спорт", "国际" and "economie".
+    """
+    decomposed = unicodedata.normalize("NFKD", label)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().replace("_", " ")
+    return " ".join(_NOT_WORD.sub(" ", bare.replace("&", " & ")).split())
 
 
-def slugify(label: str, max_length: int = 48, fallback: str = "unknown") -> str:
-    """A folder-safe slug: only ``[a-z0-9-]``, no leading/trailing dash, never empty, never ``.``/``..``."""
-    slug = _NON_SLUG.sub("-", fold(label)).strip("-")[:max_length].strip("-")
-    return slug or fallback
+@dataclass(frozen=True)
+class Inference:
+    """Weighted terms per desk and how sure a guess must be (``inference`` in `configs/sections.yaml`)."""
+
+    terms: Mapping[str, Mapping[str, float]]  # desk -> folded term -> weight
+    field_weights: Mapping[str, float]  # title / lead / url -> how much a term found there counts
+    lead_words: int
+    min_score: float
+    min_margin: float  # the best desk's score over the runner-up's
+
+    @classmethod
+    def from_config(cls, cfg: dict, desks: tuple[str, ...]) -> Inference:
+        terms: dict[str, dict[str, float]] = {}
+        for desk, weighted in cfg["terms"].items():
+            if desk not in desks:
+                raise ValueError(f"sections inference: {desk!r} is not a desk of the taxonomy")
+            terms[desk] = {fold(term) if not term.endswith("*") else fold(term[:-1]) + "*": float(weight)
+                           for weight, words in weighted.items() for term in words}
+        return cls(terms, dict(cfg["field_weights"]), int(cfg["lead_words"]), float(cfg["min_score"]),
+                   float(cfg["min_margin"]))
 
 
 @dataclass(frozen=True)
 class SectionIndex:
-    """Known section labels, folded, mapped to their slugs (from `configs/sections.yaml`)."""
+    """The desk taxonomy, its aliases (folded label -> desk) and the inference tables."""
 
-    aliases: dict[str, str]
+    desks: tuple[str, ...]
+    aliases: Mapping[str, str]
     order: tuple[str, ...]
-    max_slug_length: int = 48
+    inference: Inference | None = None
     fallback: str = "unknown"
 
     @classmethod
     def from_config(cls, cfg: dict) -> SectionIndex:
+        """From `configs/sections.yaml`; an alias listed under two desks is an error, not a silent pick."""
+        desks = tuple(cfg["taxonomy"])
+        fallback = cfg.get("fallback", "unknown")
+        for slug in (*desks, fallback):
+            if not _SLUG.fullmatch(slug):
+                raise ValueError(f"sections: {slug!r} is not a folder-safe slug ([a-z0-9-])")
         aliases: dict[str, str] = {}
-        for slug, labels in cfg["sections"].items():
-            for label in [slug, *labels]:
-                aliases[fold(label)] = slug
-        return cls(aliases, tuple(cfg["order"]), cfg.get("max_slug_length", 48), cfg.get("fallback", "unknown"))
+        for desk, languages in cfg["aliases"].items():
+            if desk not in desks:
+                raise ValueError(f"sections aliases: {desk!r} is not a desk of the taxonomy")
+            for label in [desk, *(label for labels in languages.values() for label in labels)]:
+                key = fold(str(label))
+                if aliases.setdefault(key, desk) != desk:
+                    raise ValueError(f"sections aliases: {label!r} is listed under {aliases[key]!r} and {desk!r}")
+        inference = Inference.from_config(cfg["inference"], desks) if cfg.get("inference") else None
+        return cls(desks, aliases, tuple(cfg["order"]), inference, fallback)
 
     def known(self, label: str) -> str | None:
-        """The slug of a listed label, else None."""
+        """The desk one label names ("Wirtschaft" -> business), else None."""
         return self.aliases.get(fold(label))
 
-    def normalise(self, label: str) -> str | None:
-        """The slug for any label: the listed one, else the label's own slug; None for blank labels."""
-        if not label or not fold(label):
-            return None
-        slug = self.known(label) or slugify(label, self.max_slug_length, "")
-        return slug or None
+    def desk_of(self, label: str | None) -> str | None:
+        """The desk of the first part of ``label`` that names one ("Home › News › Deportes" -> sports)."""
+        for part in label_parts(label):
+            desk = self.known(part)
+            if desk:
+                return desk
+        return None
 
 
-def section_from_url(url: str | None, index: SectionIndex) -> str | None:
-    """The first path segment of ``url`` that is a listed section label (``/world/asia/x`` -> world)."""
+def label_parts(label: str | None) -> list[str]:
+    """The parts of a label or trail as written, without blanks ("Arts › Books" -> ["Arts", "Books"])."""
+    if not label:
+        return []
+    return [part for part in _LABEL_PARTS.split(label.strip()) if fold(part)]
+
+
+def section_from_url(url: str | None, index: SectionIndex) -> tuple[str, str] | None:
+    """``(desk, segment)`` of the first path segment before the article's own that names a desk.
+
+    The article's own segment counts only as a section name followed by a story number.
+    """
     if not url:
         return None
     try:
-        path = urlsplit(url).path
+        path = unquote(urlsplit(url).path)
     except ValueError:
         return None
-    for segment in path.split("/")[:-1]:
-        slug = index.known(segment.replace("-", " ").replace("_", " "))
-        if slug:
-            return slug
+    segments = path.split("/")
+    for segment in segments[:-1] + ([segments[-1]] if _ID_SUFFIXED.fullmatch(segments[-1]) else []):
+        desk = segment_desk(segment, index)
+        if desk:
+            return desk, segment
     return None
 
 
-def choose_section(candidates: dict[str, str | None], index: SectionIndex) -> tuple[str, str]:
-    """Pick ``(slug, source)`` from raw labels keyed by source, in the configured order.
+def segment_desk(segment: str, index: SectionIndex) -> str | None:
+    """The desk a URL path segment names, tried whole, then by ever shorter leading words.
 
-    Sources not in ``index.order`` are ignored; with no usable label the result is
-    ``(fallback, "none")``.
+    So a site's compound section names still map ("science-and-health" -> science, "world-us-canada"
+    -> world); a segment of many words is an article's slug and names none.
     """
-    for source in index.order:
-        label = candidates.get(source)
-        slug = index.normalise(label) if label else None
-        if slug:
-            return slug, source
-    return index.fallback, "none"
+    words = fold(segment).split()
+    if len(words) > _URL_SEGMENT_MAX_WORDS:
+        return None
+    for end in range(len(words), 0, -1):
+        desk = index.aliases.get(" ".join(words[:end]))
+        if desk:
+            return desk
+    return None
+
+
+@dataclass(frozen=True)
+class SectionChoice:
+    """The partition desk, the source that decided it, and the page's own label as written."""
+
+    section: str
+    source: str
+    label: str | None
+
+
+def choose_section(candidates: Mapping[str, str | Sequence[str] | None], index: SectionIndex,
+                   places: Callable[[str], str | None] | None = None) -> SectionChoice:
+    """The desk from raw labels keyed by source (one label, or several a source gave), in the configured order.
+
+    The first label with a part that maps wins, even after a source whose label does not (an odd site
+    name in the breadcrumb, a desk in the URL); ``url_path`` labels are path segments (``segment_desk``).
+    Only when no label maps through the aliases, ``places`` (see ``place_desk``) may map a label that
+    names a place. With none, the fallback, with the first label any source gave (see ``infer_section``
+    for what the caller may do then).
+    """
+    labelled = [(source, label.strip()) for source in index.order for label in _labels(candidates.get(source))]
+    for source, label in labelled:
+        desk = segment_desk(label, index) if source == URL_SOURCE else index.desk_of(label)
+        if desk:
+            return SectionChoice(desk, source, label)
+    for source, label in labelled if places else ():
+        desk = next(filter(None, map(places, label_parts(label))), None)
+        if desk:
+            return SectionChoice(desk, source, label)
+    return SectionChoice(index.fallback, "none", labelled[0][1] if labelled else None)
+
+
+def _labels(value: str | Sequence[str] | None) -> list[str]:
+    """The usable labels of one source's value."""
+    values = [value] if isinstance(value, str) else list(value or ())
+    return [label for label in values if isinstance(label, str) and label_parts(label)]
+
+
+def place_desk(label: str, gazetteer: Gazetteer, site_country: str | None) -> str | None:
+    """The desk of a section named after a place: the site's own country is national, another country
+    world; a city or state is local, unless it lies in another country than the site's (world).
+
+    ``site_country`` is the ISO code of the site's country-code domain, None for generic domains.
+    """
+    if gazetteer.is_country(label):
+        code = gazetteer.resolve(label)
+        return "national" if code and code[1] == site_country else "world"
+    match = gazetteer.lookup_place(label)
+    code = match.code if match and match.kind != "country" else gazetteer.qualifier_country(label)
+    if code is None:
+        return None
+    return "local" if site_country in (None, code) else "world"
+
+
+def infer_section(title: str | None, lead: str, url: str | None, inference: Inference) -> str | None:
+    """The desk whose weighted terms score highest in the title, lead and URL words, if clearly ahead.
+
+    Each distinct term counts once per field, times the field's weight; a term ending in ``*`` matches
+    any word it starts. Terms in unspaced scripts (Chinese, Japanese) match as substrings. None when the
+    best score is below ``min_score`` or not ``min_margin`` times the runner-up's.
+    """
+    lead_words = lead.split()[:inference.lead_words]
+    fields = {"title": title or "", "lead": " ".join(lead_words), "url": _url_words(url)}
+    scores = dict.fromkeys(inference.terms, 0.0)
+    for name, text in fields.items():
+        weight = inference.field_weights.get(name, 0.0)
+        if not weight or not text:
+            continue
+        folded = fold(text)
+        words = set(_WORD.findall(folded))
+        for desk, terms in inference.terms.items():
+            scores[desk] += weight * sum(w for term, w in terms.items() if _term_found(term, words, folded))
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    if not ranked:
+        return None
+    (best, top), runner_up = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.0)
+    if top < inference.min_score or top < inference.min_margin * runner_up:
+        return None
+    return best
+
+
+def _term_found(term: str, words: set[str], folded: str) -> bool:
+    if _UNSPACED.search(term):
+        return term in folded
+    if term.endswith("*"):
+        stem = term[:-1]
+        return any(word.startswith(stem) for word in words)
+    if " " in term:
+        return f" {term} " in f" {folded} "
+    return term in words
+
+
+def _url_words(url: str | None) -> str:
+    """The words of a URL's path (its slug and section segments), without the host or query."""
+    if not url:
+        return ""
+    try:
+        return " ".join(unquote(urlsplit(url).path).replace("-", " ").replace("/", " ").split())
+    except ValueError:
+        return ""

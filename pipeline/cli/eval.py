@@ -22,7 +22,10 @@ TASKS = {
     "dateline": ("quality.dateline", "."),
     "entities": ("quality.entities", "conll2003-eng-testb"),
     "language": ("quality.language", "lingua-langid-sentences"),
+    "section": ("quality.sections", "."),
 }
+# Tasks whose items are split in two (`quality.corpora.split_of`): tune on `dev`, keep `heldout` aside.
+SPLIT_TASKS = frozenset({"date", "section"})
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -37,6 +40,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="the task's corpus folder; for 'all' the folder holding every corpus "
                              f"(default for 'all': ${CORPORA_VARIABLE})")
     parser.add_argument("--limit", type=int, default=None, help="score only the first N items of each corpus")
+    parser.add_argument("--split", choices=("dev", "heldout", "all"), default=None,
+                        help=f"score only this half of the items ({', '.join(sorted(SPLIT_TASKS))}; default: all)")
     parser.add_argument("--json", type=Path, default=None, dest="json_out", help="also write the results here")
     parser.add_argument("--config", type=Path, default=None,
                         help="score this run config instead of configs/local.yaml (e.g. a tuned copy)")
@@ -50,6 +55,10 @@ def eval_command(args: argparse.Namespace, _extra: list[str]) -> int:
     if args.limit is not None and args.limit < 1:
         print("newsbeam eval: --limit must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    if args.split and args.task not in SPLIT_TASKS:
+        print(f"newsbeam eval: --split applies to {', '.join(sorted(SPLIT_TASKS))}, not {args.task!r}",
+              file=sys.stderr)
+        return EXIT_USAGE
     try:
         runs = _runs(args.task, args.corpus)
     except (CorpusError, ModuleNotFoundError) as error:
@@ -59,7 +68,8 @@ def eval_command(args: argparse.Namespace, _extra: list[str]) -> int:
     for task, score, corpus in runs:
         clock = time.monotonic()
         try:
-            result = score(corpus, args.limit, _progress(task), args.config)
+            split = {"split": args.split} if args.split else {}
+            result = score(corpus, args.limit, _progress(task), args.config, **split)
         except CorpusError as error:
             print(f"\nnewsbeam eval {task}: malformed corpus: {error}", file=sys.stderr)
             return EXIT_FAILED

@@ -20,7 +20,9 @@ ARTICLE_SCHEMA = pa.schema([
     ("captured_at_source", pa.string()),
     ("published_at", TIMESTAMP),
     ("date_source", pa.string()),
+    ("published_precision", pa.string()),  # day / minute / second: how much of published_at the page wrote
     ("section_source", pa.string()),
+    ("section_label", pa.string()),  # the page's own section label as written; `section` is its desk
     ("title", pa.string()),
     ("byline", pa.string()),
     ("agency", pa.string()),
