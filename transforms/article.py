@@ -28,7 +28,8 @@ from transforms.identity import article_id, canonical_url, sha256_hex
 from transforms.language import LanguageSettings, detect_language, seed_detector
 from transforms.layout import LayoutRules, TextLayout, layout_text
 from transforms.records import Capture, Rejection
-from transforms.sections import SectionIndex, choose_section, section_from_url
+from transforms.sections import SectionIndex, choose_section, fold, section_from_url
+from transforms.title import choose_headline
 
 # Han ideographs (with extension A and compatibility forms) and kana, full and half width; CJK punctuation.
 _UNSPACED_LETTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
@@ -49,6 +50,7 @@ class Enricher:
     language: LanguageSettings
     extraction: ExtractionSettings
     min_words: int
+    title_labels: frozenset[str]
 
     @classmethod
     def from_config(cls, cfg: dict) -> Enricher:
@@ -69,7 +71,12 @@ class Enricher:
                                           include_tables=cfg["extraction"]["include_tables"],
                                           fast=cfg["extraction"].get("fast", False)),
             min_words=cfg["extraction"]["min_words"],
+            title_labels=frozenset(fold(label) for label in boilerplate["title_labels"]),
         )
+
+    def is_title_label(self, part: str) -> bool:
+        """A part of a page title that names a section or kind of piece ("Opinion", "Editorial")."""
+        return self.sections.known(part) is not None or fold(part) in self.title_labels
 
     def find_dateline(self, paragraph: str) -> Dateline | None:
         """The dateline opening ``paragraph``, if any."""
@@ -88,7 +95,8 @@ def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Re
             return None, Rejection(capture.source_uri, "unparseable_html", "no HTML document could be parsed",
                                    stage="extract"), []
         page = extracted
-        layout = layout_text(page.text, enricher.layout, known_title=page.title, opens_body=enricher.find_dateline)
+        headline = choose_headline(page.headlines, page.site_name, capture.url, enricher.is_title_label)
+        layout = layout_text(page.text, enricher.layout, known_title=headline, opens_body=enricher.find_dateline)
     else:
         layout = layout_text(capture.content, enricher.layout, opens_body=enricher.find_dateline)
     removed = [rule for rule, _ in layout.removed]
