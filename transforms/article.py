@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from transforms.agencies import AgencyMatcher, build_agency_matcher
+from transforms.byline import parse_byline
 from transforms.dateline import Dateline, DatelineConfig, build_dateline_config, parse_dateline
 from transforms.dates import (
     DateSettings,
@@ -119,11 +120,15 @@ def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Re
                                stage="enrich"), removed
     section, section_source = _section(capture, page, layout, url, enricher.sections)
     byline = "; ".join(dict.fromkeys(layout.bylines)) or _text_or_none(page.author)
-    agency = (enricher.agencies.find(byline) if byline else None) or (dateline.agency if dateline else None)
+    people = parse_byline(byline, enricher.layout.people, enricher.agencies)
+    if not people.names and not people.agency:
+        byline = None  # no name and no agency in it: text that is not a byline
+    agency = people.agency or (dateline.agency if dateline else None)
     language, confidence = detect_language(body, enricher.language)
     article = {
         "article_id": article_id(url, body),
         "url": canonical_url(url) or url,
+        "source_url": capture.url,
         "source_uri": capture.source_uri,
         "captured_at": capture.captured_at,
         "captured_at_source": capture.captured_at_source,
@@ -134,6 +139,7 @@ def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Re
         "section_source": section_source,
         "title": layout.title,
         "byline": byline,
+        "authors": people.names,
         "agency": agency,
         "site_name": page.site_name,
         "body": body,

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from transforms.byline import BylineRules, parse_byline
 from transforms.furniture import FurnitureRule, classify_line, cut_inline, normalise_line
 from transforms.sections import SectionIndex, fold
 
@@ -29,6 +30,7 @@ class LayoutRules:
 
     furniture: list[FurnitureRule]
     header_bylines: list[re.Pattern]
+    people: BylineRules
     credit_lines: list[re.Pattern]
     crumb_separators: re.Pattern
     crumb_ignore: frozenset[str]
@@ -45,6 +47,7 @@ class LayoutRules:
         return cls(
             furniture=furniture,
             header_bylines=[re.compile(p, re.IGNORECASE) for p in cfg["bylines"]["header"]],
+            people=BylineRules.from_config(cfg["authors"]),
             credit_lines=[re.compile(p, re.IGNORECASE) for p in cfg["bylines"]["credits"]],
             crumb_separators=re.compile("|".join(re.escape(s) for s in crumbs["separators"])),
             crumb_ignore=frozenset(fold(word) for word in crumbs["ignore"]),
@@ -156,7 +159,7 @@ def _header_line(line: str, rules: LayoutRules, layout: TextLayout, known_title:
         return True
     byline = _match_any(line, rules.header_bylines) if len(line.split()) <= 14 else None
     byline = byline or _match_any(line, rules.credit_lines)
-    if byline:
+    if byline and parse_byline(byline, rules.people).names:  # "Reported by the ministry" is a sentence
         layout.bylines.append(byline)
         layout.removed.append(("byline", line))
         return True
