@@ -149,7 +149,7 @@ def test_warc_response_records_become_articles_with_their_capture_time(mixed):
     assert row["captured_at_source"] == "warc_date"
     assert "#offset=" in row["source_uri"]
     assert row["source_url"] == CAPTURED_URL
-    assert row["url"] == "https://tribune.example.com/technology/2024/05/15/chip-plant-two"
+    assert row["url"] == "https://tribune.example.com/technology/2024/05/14/chip-plant-two"  # its canonical link
 
 
 def test_jsonl_records_and_gzip_pages_are_read(mixed):

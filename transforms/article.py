@@ -30,7 +30,7 @@ from transforms.language import LanguageSettings, detect_language, seed_detector
 from transforms.layout import LayoutRules, TextLayout, layout_text
 from transforms.records import Capture, Rejection
 from transforms.sections import SectionIndex, choose_section, fold, section_from_url
-from transforms.title import choose_headline
+from transforms.title import choose_headline, is_site_name
 
 # Han ideographs (with extension A and compatibility forms) and kana, full and half width; CJK punctuation.
 _UNSPACED_LETTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
@@ -121,6 +121,7 @@ def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Re
     section, section_source = _section(capture, page, layout, url, enricher.sections)
     byline = "; ".join(dict.fromkeys(layout.bylines)) or _text_or_none(page.author)
     people = parse_byline(byline, enricher.layout.people, enricher.agencies)
+    people.names = [name for name in people.names if not is_site_name(name, page.site_name, capture.url)]
     if not people.names and not people.agency:
         byline = None  # no name and no agency in it: text that is not a byline
     agency = people.agency or (dateline.agency if dateline else None)

@@ -31,6 +31,7 @@ class BylineRules:
     role_words: frozenset[str]
     degrees: frozenset[str]
     organisation_words: frozenset[str]
+    placeholders: frozenset[str]
     never_first: frozenset[str]
     particles: frozenset[str]
     max_name_words: int
@@ -51,6 +52,7 @@ class BylineRules:
             role_words=words("role_words"),
             degrees=words("degrees"),
             organisation_words=words("organisation_words"),
+            placeholders=words("placeholders"),
             never_first=words("never_first"),
             particles=words("name_particles"),
             max_name_words=cfg["max_name_words"],
@@ -109,7 +111,9 @@ def _read_part(part: str, rules: BylineRules, agencies: AgencyMatcher | None, fo
     words = [word.casefold().strip(".") for word in part.split()]
     if not words or any(word in rules.role_words for word in words):
         return
-    if part.casefold().replace(".", "") in rules.degrees or any(word in rules.organisation_words for word in words):
+    if part.casefold().replace(".", "") in rules.degrees | rules.placeholders:
+        return
+    if any(word in rules.organisation_words for word in words):
         return
     if _is_name(part, rules):
         found.names.append(part)
@@ -139,6 +143,8 @@ def _is_name(text: str, rules: BylineRules) -> bool:
     if not 1 <= len(words) <= rules.max_name_words or any(ch.isdigit() for ch in text):
         return False
     if words[0].casefold() in rules.never_first or not all(_NAME_WORD.fullmatch(word) for word in words):
+        return False
+    if not any(sum(ch.isalpha() for ch in word) >= 2 for word in words):  # "V" of "e. V." is no name
         return False
     cased = [word for word in words if word[0].isupper() or word[0].islower()]
     capitalised = [word for word in cased if word[0].isupper() or word.casefold() in rules.particles]
