@@ -2,7 +2,9 @@
 
 Each field is scored on the pages with a gold value: a prediction is right when it matches exactly
 (the publication *day* for dates; title and author after folding case and white space, authors as
-``; ``-joined names). Precision = right / predicted, recall = right / gold, F1 from the two, so
+``; ``-joined names). The gold author is often printed with its lead word ("Von A und B"), so authors
+are also scored name by name: a page is right when every name found occurs in its gold author text.
+Precision = right / predicted, recall = right / gold, F1 from the two, so
 saying nothing costs recall and guessing wrong costs precision. htmldate alone is recomputed on the
 same pages as the date baseline.
 """
@@ -32,6 +34,12 @@ class FieldTally:
         self.predicted += predicted is not None
         self.right += predicted is not None and fold(predicted) == fold(gold)
 
+    def add_names(self, gold: str, names: list[str]) -> None:
+        """Right when every name occurs in the gold text; no names is no prediction."""
+        self.gold += 1
+        self.predicted += bool(names)
+        self.right += bool(names) and all(fold(name) in fold(gold) for name in names)
+
     def scores(self) -> dict[str, float]:
         precision, recall = ratio(self.right, self.predicted), ratio(self.right, self.gold)
         return {"precision": precision, "recall": recall, "f1": f1(precision, recall)}
@@ -50,7 +58,7 @@ def published_day(article: dict | None) -> str | None:
 def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None],
           config: Path | None = None, split: str = "all") -> TaskResult:
     pages = [p for p in read_segment_pages(corpus) if (p.date or p.title or p.author) and in_split(p.id, split)][:limit]
-    tallies = {name: FieldTally() for name in ("date", "htmldate", "title", "author")}
+    tallies = {name: FieldTally() for name in ("date", "htmldate", "title", "byline", "authors", "names")}
     for done, page in enumerate(pages, start=1):
         _tally_page(page, html_article(page.html_path, page.url, config), tallies)
         progress(done, len(pages))
@@ -62,7 +70,9 @@ def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None],
               note="recomputed on the same pages"),
         *published("date"),
         Score("newsbeam title", tallies["title"].scores(), tallies["title"].gold),
-        Score("newsbeam byline (author)", tallies["author"].scores(), tallies["author"].gold),
+        Score("newsbeam byline (author)", tallies["byline"].scores(), tallies["byline"].gold),
+        Score("newsbeam authors (author)", tallies["authors"].scores(), tallies["authors"].gold),
+        Score("newsbeam authors, each name in gold", tallies["names"].scores(), tallies["names"].gold),
     ]
     return result
 
@@ -74,4 +84,7 @@ def _tally_page(page: SegmentPage, article: dict | None, tallies: dict[str, Fiel
     if page.title:
         tallies["title"].add(page.title, article.get("title") if article else None)
     if page.author:
-        tallies["author"].add(page.author, article.get("byline") if article else None)
+        names = article.get("authors") if article else None
+        tallies["byline"].add(page.author, article.get("byline") if article else None)
+        tallies["authors"].add(page.author, "; ".join(names) if names else None)
+        tallies["names"].add_names(page.author, names or [])

@@ -481,3 +481,19 @@ def test_building_a_gazetteer_cache_deletes_the_ones_unused_for_cache_keep_days(
     gazetteer_module._load_or_build(other, lambda: Gazetteer.from_mapping(other))
     assert current.exists()  # opened a moment ago, though built a month ago
     assert len(list(tmp_path.glob("gazetteer-*.sqlite"))) == 3
+
+
+def test_dateline_glued_to_the_story_after_a_credit(parse):
+    dateline = parse("Hong Kong (Harbour Business)A muddled picture emerged on Monday.")
+    assert (dateline.place, dateline.country_code) == ("Hong Kong", "HK")
+    assert dateline.raw == "Hong Kong (Harbour Business)"
+
+
+def test_dateline_in_capitals_with_its_country_alone_on_its_line(parse):
+    dateline = parse("BAAR, SWITZERLAND")
+    assert (dateline.place, dateline.country_code) == ("Baar", "CH")
+
+
+@pytest.mark.parametrize("line", ["SALES UP, PROFITS DOWN", "BREAKING NEWS", "Contact (Press Office)The team"])
+def test_capital_headings_and_contacts_are_not_datelines(parse, line):
+    assert parse(line) is None

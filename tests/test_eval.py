@@ -16,7 +16,7 @@ import pytest
 from pipeline.cli import eval as evaluate
 from pipeline.cli import main
 from pipeline.cli.options import EXIT_USAGE
-from quality.body import averaged_scores, score_texts, shingle_match
+from quality.body import averaged_scores, page_split, score_texts, shingle_match
 from quality.boilerplate import SegmentCounts, count_segments, segment_scores
 from quality.corpora import read_conll_datelines, read_reuters_stories
 from quality.dates import FieldTally
@@ -110,6 +110,14 @@ def test_eval_body_end_to_end(corpora, tmp_path):
     assert ours["metrics"] == pytest.approx({"precision": 1.0, "recall": 0.5, "f1": 2 / 3, "accuracy": 0.5})
     assert rows["trafilatura 9.9.9"]["metrics"]["recall"] == pytest.approx(0.5)
     assert any(row["published"] for row in result["scores"])
+    splits = [rows[f"newsbeam body ({split} pages)"]["items"] for split in ("tuning", "held-out")]
+    assert sum(splits) == 2 and [page_split(page) for page in ("harbour", "empty")].count("held-out") == splits[1]
+
+
+def test_page_split_holds_out_about_a_third_by_id_alone():
+    ids = [f"{number:064x}" for number in range(600)]
+    assert [page_split(page) for page in ids] == [page_split(page) for page in ids]
+    assert 150 <= sum(page_split(page) == "held-out" for page in ids) <= 250
 
 
 def test_eval_boilerplate_and_date_end_to_end(corpora, tmp_path, capsys):
@@ -123,6 +131,10 @@ def test_eval_boilerplate_and_date_end_to_end(corpora, tmp_path, capsys):
     # 22:30 at UTC-5 is the next day in UTC; the publisher's day is the one that counts.
     assert rows["newsbeam published_at"]["metrics"]["recall"] == 1.0
     assert rows["newsbeam title"]["metrics"]["recall"] == 1.0
+    # The page prints "Nia Brandt, MS and Tom Okoro, Staff Writer": the byline as printed is not the gold
+    # value, the authors without degree and role are.
+    assert rows["newsbeam byline (author)"]["metrics"]["recall"] == 0.0
+    assert rows["newsbeam authors (author)"]["metrics"]["recall"] == 1.0
     assert "== date" in capsys.readouterr().out
 
 

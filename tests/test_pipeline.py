@@ -60,6 +60,10 @@ def seed_capture(folder: Path) -> Path:
     return path
 
 
+# As a crawler records it: http, www., an unsorted query; `url` holds the normalised canonical form.
+CAPTURED_URL = "http://www.tribune.example.com/technology/2024/05/15/chip-plant-two?ref=feed&b=2"
+
+
 def warc_response(writer: WARCWriter, url: str, when: str, content_type: str, payload: bytes) -> None:
     headers = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
     writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(payload),
@@ -78,8 +82,7 @@ def mixed(tmp_path_factory) -> Path:
         writer = WARCWriter(raw, gzip=True)
         page = (FIXTURES / "chip-plant.html").read_text().replace("chipmaker-ohio-plant", "chip-plant-two")
         page = page.replace("Chipmaker picks Ohio", "Second chipmaker picks Ohio").replace("3,000", "4,500")
-        warc_response(writer, "https://tribune.example.com/technology/2024/05/15/chip-plant-two",
-                      "2024-05-15T08:00:00Z", "text/html; charset=utf-8", page.encode())
+        warc_response(writer, CAPTURED_URL, "2024-05-15T08:00:00Z", "text/html; charset=utf-8", page.encode())
         warc_response(writer, "https://tribune.example.com/logo.png", "2024-05-15T08:00:01Z", "image/png",
                       b"\x89PNG\r\n\x1a\n" + bytes(40))
     feed = [
@@ -107,7 +110,8 @@ def test_seed_shaped_capture_becomes_one_clean_row(tmp_path):
     assert run([captures], tmp_path / "out") == 0
     [row] = rows(tmp_path / "out")
     assert (row["date"], row["section"], row["section_source"]) == (date(2022, 7, 9), "world", "breadcrumb")
-    assert (row["language"], row["agency"], row["byline"]) == ("en", "Reuters", "Reuters")
+    assert (row["language"], row["agency"], row["byline"], row["authors"]) == ("en", "Reuters", "Reuters", [])
+    assert row["source_url"] is None  # a loose file has no URL
     assert row["language_confidence"] > 0.9
     assert (row["dateline_place"], row["dateline_country"], row["dateline_country_code"]) == (
         "Lagos", "Nigeria", "NG")
@@ -135,6 +139,7 @@ def test_html_page_takes_metadata_from_json_ld_and_canonical_link(mixed):
     assert row["body"].startswith("A semiconductor maker said on Tuesday")
     assert "Related Articles" not in row["body"] and "Share this article" not in row["body"]
     assert row["site_name"] == "Example Tribune"
+    assert row["authors"] == ["Dana Whitfield"]
     assert {"Mike DeWine", "Gina Raimondo"} <= {e["text"] for e in row["entities"] if e["label"] == "PERSON"}
 
 
@@ -143,6 +148,8 @@ def test_warc_response_records_become_articles_with_their_capture_time(mixed):
     assert row["captured_at"] == datetime(2024, 5, 15, 8, tzinfo=UTC)
     assert row["captured_at_source"] == "warc_date"
     assert "#offset=" in row["source_uri"]
+    assert row["source_url"] == CAPTURED_URL
+    assert row["url"] == "https://tribune.example.com/technology/2024/05/14/chip-plant-two"  # its canonical link
 
 
 def test_jsonl_records_and_gzip_pages_are_read(mixed):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from functools import partial
 
 from transforms.agencies import AgencyMatcher, build_agency_matcher
+from transforms.byline import parse_byline
 from transforms.dateline import Dateline, DatelineConfig, build_dateline_config, parse_dateline
 from transforms.dates import (
     DAY,
@@ -44,11 +45,13 @@ from transforms.sections import (
     SectionChoice,
     SectionIndex,
     choose_section,
+    fold,
     infer_section,
     place_desk,
     section_from_url,
 )
 from transforms.words import count_words
+from transforms.title import choose_headline, is_site_name
 
 
 @dataclass
@@ -64,6 +67,7 @@ class Enricher:
     language: LanguageSettings
     extraction: ExtractionSettings
     min_words: int
+    title_labels: frozenset[str]
 
     @classmethod
     def from_config(cls, cfg: dict) -> Enricher:
@@ -84,7 +88,12 @@ class Enricher:
                                           include_tables=cfg["extraction"]["include_tables"],
                                           fast=cfg["extraction"].get("fast", False)),
             min_words=cfg["extraction"]["min_words"],
+            title_labels=frozenset(fold(label) for label in boilerplate["title_labels"]),
         )
+
+    def is_title_label(self, part: str) -> bool:
+        """A part of a page title that names a section or kind of piece ("Opinion", "Editorial")."""
+        return self.sections.known(part) is not None or fold(part) in self.title_labels
 
     def find_dateline(self, paragraph: str) -> Dateline | None:
         """The dateline opening ``paragraph``, if any."""
@@ -103,7 +112,8 @@ def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Re
             return None, Rejection(capture.source_uri, "unparseable_html", "no HTML document could be parsed",
                                    stage="extract"), []
         page = extracted
-        layout = layout_text(page.text, enricher.layout, known_title=page.title, opens_body=enricher.find_dateline)
+        headline = choose_headline(page.headlines, page.site_name, capture.url, enricher.is_title_label)
+        layout = layout_text(page.text, enricher.layout, known_title=headline, opens_body=enricher.find_dateline)
     else:
         layout = layout_text(capture.content, enricher.layout, opens_body=enricher.find_dateline)
     removed = [rule for rule, _ in layout.removed]
@@ -129,11 +139,16 @@ def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Re
                                stage="enrich"), removed
     section = _section(capture, page, layout, paragraphs, url, enricher.sections, enricher.gazetteer)
     byline = "; ".join(dict.fromkeys(layout.bylines)) or _text_or_none(page.author)
-    agency = (enricher.agencies.find(byline) if byline else None) or (dateline.agency if dateline else None)
+    people = parse_byline(byline, enricher.layout.people, enricher.agencies)
+    people.names = [name for name in people.names if not is_site_name(name, page.site_name, capture.url)]
+    if not people.names and not people.agency:
+        byline = None  # no name and no agency in it: text that is not a byline
+    agency = people.agency or (dateline.agency if dateline else None)
     language, confidence = detect_language(body, enricher.language)
     article = {
         "article_id": article_id(identity, body),
         "url": canonical_url(url) or url,
+        "source_url": capture.url,
         "source_uri": capture.source_uri,
         "captured_at": capture.captured_at,
         "captured_at_source": capture.captured_at_source,
@@ -146,6 +161,7 @@ def build_article(capture: Capture, enricher: Enricher) -> tuple[dict | None, Re
         "section_label": section.label,
         "title": layout.title,
         "byline": byline,
+        "authors": people.names,
         "agency": agency,
         "site_name": page.site_name,
         "body": body,

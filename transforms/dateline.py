@@ -124,6 +124,8 @@ def load_dateline_config(path: str | Path = DEFAULT_CONFIG) -> DatelineConfig:
         return build_dateline_config(yaml.safe_load(handle))
 
 
+# "Hong Kong (CNN Business)A muddled ...": a credit in brackets with the story glued to it, no dash.
+_GLUED_CREDIT = re.compile(r"(?P<head>[^()\n]{2,60}\([^()\n]{2,40}\))(?=[A-Z\"“‘])")
 _ISO_DATELINE = re.compile(r"(?P<head>[^\d\n]{2,60}?)[\s,]+(?P<year>(?:19|20)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)")
 
 
@@ -144,6 +146,12 @@ def parse_dateline(
     line = _ISO_DATELINE.fullmatch(paragraph.strip())
     if line:
         return _iso_dateline(paragraph, line, gazetteer, agencies, config)
+    glued = _GLUED_CREDIT.match(paragraph, start)
+    if glued:
+        return _glued_dateline(paragraph, glued, gazetteer, agencies, config)
+    alone = _place_line(paragraph, gazetteer, agencies, config) if _is_all_caps(paragraph) else None
+    if alone:
+        return alone
     separator = config.separator.search(paragraph, start)
     if separator is None or separator.start() - start > config.max_head_chars:
         return None
@@ -172,6 +180,32 @@ def _iso_dateline(paragraph: str, line: re.Match, gazetteer: Gazetteer, agencies
         return None
     dateline = _dateline(paragraph.strip(), replace(head, month=month, day=day), len(paragraph), gazetteer, config)
     return replace(dateline, year=year)
+
+
+def _glued_dateline(paragraph: str, glued: re.Match, gazetteer: Gazetteer, agencies: AgencyMatcher,
+                    config: DatelineConfig) -> Dateline | None:
+    """A place and a bracketed credit with the story glued on; the head must pass the dashed form's checks."""
+    head = _split_head(glued.group("head"), agencies, config)
+    if head is None or head.credit is None or not _is_dateline(head, False, True, gazetteer, config):
+        return None
+    return _dateline(glued.group("head"), head, glued.end(), gazetteer, config)
+
+
+def _place_line(paragraph: str, gazetteer: Gazetteer, agencies: AgencyMatcher,
+                config: DatelineConfig) -> Dateline | None:
+    """A dateline alone on its line in capitals, with a country or state after the place
+    ("BAAR, SWITZERLAND"): the qualifier must resolve, as a bare capital line may be any heading."""
+    text = paragraph.strip().rstrip(" -–—:")
+    if len(text) > config.max_head_chars:
+        return None
+    head = _split_head(text, agencies, config)
+    if head is None or not head.qualifiers or head.lowercase:
+        return None
+    if gazetteer.qualifier_country(", ".join(head.qualifiers), head.place) is None:
+        return None
+    if not _is_dateline(head, False, True, gazetteer, config):
+        return None
+    return _dateline(text, head, len(paragraph), gazetteer, config)
 
 
 def _split_head(text: str, agencies: AgencyMatcher, config: DatelineConfig) -> _Head | None:

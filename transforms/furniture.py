@@ -16,7 +16,7 @@ _LEADING_MARKS = " -–—•·*►▶→»›"  # list bullets: "- Print articl
 
 @dataclass(frozen=True)
 class FurnitureRule:
-    """One named pattern; ``scope`` is ``line``, ``prefix`` or ``tail`` (see the YAML's header)."""
+    """One named pattern; ``scope`` is ``line``, ``prefix``, ``tail`` or ``inline`` (see the YAML's header)."""
 
     name: str
     scope: str
@@ -42,7 +42,7 @@ def compile_rules(entries: list[dict]) -> list[FurnitureRule]:
     rules = []
     for entry in entries:
         scope = entry.get("scope", "line")
-        if scope not in {"line", "prefix", "tail"}:
+        if scope not in {"line", "prefix", "tail", "inline"}:
             raise ValueError(f"furniture rule {entry['name']!r}: unknown scope {scope!r}")
         rules.append(FurnitureRule(entry["name"], scope, re.compile(entry["pattern"], re.IGNORECASE)))
     return rules
@@ -58,6 +58,8 @@ def classify_line(line: str, rules: list[FurnitureRule]) -> Verdict | None:
     if not text:
         return None
     for rule in rules:
+        if rule.scope == "inline":
+            continue
         if rule.scope == "prefix":
             match = rule.regex.match(text)
             if match and _is_label_boundary(text, match.end()):
@@ -65,6 +67,17 @@ def classify_line(line: str, rules: list[FurnitureRule]) -> Verdict | None:
         elif rule.regex.fullmatch(text):
             return Verdict(rule.name, rule.scope)
     return None
+
+
+def cut_inline(line: str, rules: list[FurnitureRule]) -> tuple[str, list[str]]:
+    """``line`` without the spans inline rules match, and the name of the rule of each span cut."""
+    cut: list[str] = []
+    for rule in rules:
+        if rule.scope != "inline":
+            continue
+        line, count = rule.regex.subn("", line)
+        cut += [rule.name] * count
+    return (" ".join(line.split()) if cut else line), cut
 
 
 def _is_label_boundary(text: str, end: int) -> bool:

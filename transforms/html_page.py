@@ -8,9 +8,7 @@ extracts the main text from a copy.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import trafilatura
 from lxml import html as lxml_html
@@ -31,10 +29,7 @@ _DATED_XPATH = ("//body//time | //body//*[contains(translate(@class, 'DATE', 'da
                 "or contains(translate(@itemprop, 'DATE', 'date'), 'date')][not(self::script or self::style)]")
 _SECTION_META = ("article:section", "og:article:section", "section", "parsely-section", "cxenseparse:section",
                  "sailthru.section", "category", "dc.subject")
-
-
-# Separators between a headline and the site's name in <title> ("Headline - Site", "Site | Headline").
-_TITLE_SEPARATOR = re.compile(r"\s+[-|–—·›»:]{1,2}\s+")
+_HEADLINE_META = ("og:title", "twitter:title")
 
 
 @dataclass(frozen=True)
@@ -46,10 +41,14 @@ class ExtractionSettings:
 
 @dataclass
 class HtmlExtract:
-    """What one page yields; ``dates``/``sections`` hold raw candidates keyed by their source."""
+    """What one page yields; ``dates``/``sections`` hold raw candidates keyed by their source.
+
+    ``headlines`` are the page's titles as printed, best first (trafilatura's title, the social-media
+    titles, JSON-LD ``headline``, the first ``<h1>``): site names and labels are still in them.
+    """
 
     text: str = ""
-    title: str | None = None
+    headlines: list[str] = field(default_factory=list)
     author: str | None = None
     site_name: str | None = None
     canonical_url: str | None = None
@@ -81,7 +80,8 @@ def extract_html(page: str, url: str | None, settings: ExtractionSettings) -> Ht
     if document is None:
         return result
     result.text = document.text or ""
-    result.title = title_without_site(metadata.title, metadata.sitename, url)
+    result.headlines = [title for title in (metadata.title, *(meta.get(key) for key in _HEADLINE_META),
+                                            _text(json_ld.get("headline")), _first_h1(tree)) if title]
     result.author = metadata.author
     result.site_name = metadata.sitename
     result.dates["html_date"] = metadata.date
@@ -169,6 +169,15 @@ def _canonical(tree: lxml_html.HtmlElement) -> str | None:
     return None
 
 
+def _first_h1(tree: lxml_html.HtmlElement) -> str | None:
+    """The text of the page's first ``<h1>``, white space folded."""
+    for heading in tree.xpath("//h1")[:1]:
+        text = " ".join(heading.text_content().split())
+        if text:
+            return text
+    return None
+
+
 def _text(value: object) -> str | None:
     """A JSON-LD value as text: strings as they are, the first of a list, else None."""
     if isinstance(value, list):
@@ -181,30 +190,3 @@ def _texts(value: object) -> list[str]:
     values = value if isinstance(value, list) else [value]
     return [v.strip() for v in values[:10] if isinstance(v, str) and v.strip()]
 
-
-def title_without_site(title: str | None, site_name: str | None, url: str | None) -> str | None:
-    """The headline without the site's name that ``<title>`` adds before or after it.
-
-    A part counts as the site's name when it is the page's site name or spells its host name
-    ("Helge.at", "rete-mirabile.net"); a title that is nothing but the site's name stays as it is.
-    """
-    if not title:
-        return title
-    parts = _TITLE_SEPARATOR.split(title.strip())
-    if len(parts) < 2:
-        return title
-    names = {_squash(site_name)} if site_name else set()
-    host = (urlsplit(url).hostname or "") if url else ""
-    names |= {_squash(host.removeprefix("www.")), _squash(host.removeprefix("www.").rsplit(".", 1)[0])} - {""}
-    if _squash(parts[-1]) in names:
-        parts = parts[:-1]
-    elif _squash(parts[0]) in names:
-        parts = parts[1:]
-    else:
-        return title
-    return title[title.index(parts[0]):title.rindex(parts[-1]) + len(parts[-1])]
-
-
-def _squash(text: str | None) -> str:
-    """Lower-case letters and digits only, so "Helge.at", "helge.at" and "HELGE AT" compare equal."""
-    return "".join(ch for ch in (text or "").casefold() if ch.isalnum())

@@ -14,7 +14,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from transforms.furniture import FurnitureRule, classify_line, normalise_line
+from transforms.byline import BylineRules, parse_byline
+from transforms.furniture import FurnitureRule, classify_line, cut_inline, normalise_line
 from transforms.sections import SectionIndex, fold
 from transforms.words import count_words, display_width, join_lines
 
@@ -24,6 +25,8 @@ _WRAPPED_MIN, _WRAPPED_MAX = 50, 80  # a hard-wrapped block: every line but the 
 _IDEOGRAPHIC_SENTENCE_ENDS = ("。", "！", "？", "」")
 _TITLE_REPEAT_SHARE = 0.6  # a header line holding this share of the title (or held by it) repeats it
 _INDENTED_LINE = re.compile(r"\n(?=[ \t\u00a0]+\S)")  # a line break before an indented line
+_SENTENCE_END = re.compile(r"[.!?…;:,][\"'”’»)]*$")
+_LIST_BULLET = re.compile(r"^[-–—•·*►▶]\s+")
 
 
 @dataclass(frozen=True)
@@ -32,12 +35,15 @@ class LayoutRules:
 
     furniture: list[FurnitureRule]
     header_bylines: list[re.Pattern]
+    people: BylineRules
     credit_lines: list[re.Pattern]
     crumb_separators: re.Pattern
     crumb_ignore: frozenset[str]
     crumb_max_words: int
     body_min_words: int
     title_max_words: int
+    headline_echo: dict
+    link_list: dict
     sections: SectionIndex
 
     @classmethod
@@ -46,12 +52,15 @@ class LayoutRules:
         return cls(
             furniture=furniture,
             header_bylines=[re.compile(p, re.IGNORECASE) for p in cfg["bylines"]["header"]],
+            people=BylineRules.from_config(cfg["authors"]),
             credit_lines=[re.compile(p, re.IGNORECASE) for p in cfg["bylines"]["credits"]],
             crumb_separators=re.compile("|".join(re.escape(s) for s in crumbs["separators"])),
             crumb_ignore=frozenset(fold(word) for word in crumbs["ignore"]),
             crumb_max_words=crumbs["max_words"],
             body_min_words=cfg["layout"]["body_min_words"],
             title_max_words=cfg["layout"]["title_max_words"],
+            headline_echo=cfg["layout"]["headline_echo"],
+            link_list=cfg["layout"]["link_list"],
             sections=sections,
         )
 
@@ -96,13 +105,25 @@ def layout_text(text: str, rules: LayoutRules, known_title: str | None = None,
     ``opens_body`` says whether a short line starts the story anyway (a dateline over a table of figures).
     """
     layout = TextLayout(title=known_title)
-    paragraphs = split_paragraphs(text)
+    paragraphs = _without_inline_furniture(split_paragraphs(text), rules, layout)
     body_start = _read_header(paragraphs, rules, layout, known_title, opens_body)
     if opens_body and body_start < len(paragraphs) and opens_body(paragraphs[body_start]):
         layout.paragraphs.append(paragraphs[body_start])  # a dateline line is never furniture
         body_start += 1
-    _read_body(paragraphs[body_start:], rules, layout)
+    _read_body(paragraphs[body_start:], rules, layout, known_title)
+    _drop_closing_link_list(rules, layout)
     return layout
+
+
+def _without_inline_furniture(paragraphs: list[str], rules: LayoutRules, layout: TextLayout) -> list[str]:
+    """The paragraphs with inline furniture (shortcodes, glued labels) cut out; emptied ones dropped."""
+    kept = []
+    for paragraph in paragraphs:
+        rest, cut = cut_inline(paragraph, rules.furniture)
+        layout.removed += [(rule, paragraph) for rule in cut]
+        if rest:
+            kept.append(rest)
+    return kept
 
 
 def _read_header(paragraphs: list[str], rules: LayoutRules, layout: TextLayout, known_title: str | None,
@@ -142,12 +163,12 @@ def _header_line(line: str, rules: LayoutRules, layout: TextLayout, known_title:
     if verdict:
         layout.removed.append((verdict.rule, line))
         return True
-    if known_title and _repeats_title(line, known_title):
+    if known_title and _repeats_title(line, known_title, rules.headline_echo):
         layout.removed.append(("title_repeat", line))
         return True
     byline = _match_any(line, rules.header_bylines) if count_words(line) <= 14 else None
     byline = byline or _match_any(line, rules.credit_lines)
-    if byline:
+    if byline and parse_byline(byline, rules.people).names:  # "Reported by the ministry" is a sentence
         layout.bylines.append(byline)
         layout.removed.append(("byline", line))
         return True
@@ -160,29 +181,50 @@ def _header_line(line: str, rules: LayoutRules, layout: TextLayout, known_title:
     return False
 
 
-def _repeats_title(line: str, title: str) -> bool:
-    """The headline again: equal to the title, or most of it (the page's H1 without the ``<title>``'s
-    site name or kicker, or the title without the H1's kicker)."""
-    line, title = _title_key(line), _title_key(title)
-    if not line or not title:
+def _repeats_title(line: str, title: str, echo: dict) -> bool:
+    """The headline again: equal to the title, most of it (the page's H1 without the ``<title>``'s
+    site name or kicker, or the title without the H1's kicker), or a reworded headline (`_echoes`)."""
+    line_key, title_key = _title_key(line), _title_key(title)
+    if not line_key or not title_key:
         return False
-    shorter, longer = sorted((line, title), key=len)
-    return line == title or (len(shorter) >= _TITLE_REPEAT_SHARE * len(longer) and shorter in longer)
+    shorter, longer = sorted((line_key, title_key), key=len)
+    if line_key == title_key or (len(shorter) >= _TITLE_REPEAT_SHARE * len(longer) and shorter in longer):
+        return True
+    return _echoes(line, line_key.split(), title_key.split(), echo)
+
+
+def _echoes(line: str, line_words: list[str], title_words: list[str], echo: dict) -> bool:
+    """A headline-shaped line (no closing punctuation, not much longer than the title) that holds
+    nearly every word of the title: the page's H1 where ``<title>`` words the headline differently."""
+    if len(title_words) < echo["min_title_words"] or _SENTENCE_END.search(line.strip()) or _LIST_BULLET.match(line):
+        return False
+    if len(line_words) > echo["max_length_ratio"] * len(title_words) + 2:
+        return False
+    shared = sum(1 for word in set(title_words) if word in set(line_words))
+    return shared >= echo["min_shared"] * len(set(title_words))
 
 
 def _title_key(text: str) -> str:
-    """Case- and accent-free, single-spaced text that keeps every script's letters.
+    """Case- and accent-free, single-spaced words that keep every script's letters, without punctuation.
 
     Not ``fold``, which keeps only ASCII: every Japanese or Russian line would fold to "" and
-    "repeat" a title in the same script.
+    "repeat" a title in the same script. Punctuation goes so that curly and straight quotes agree.
     """
     decomposed = unicodedata.normalize("NFKD", text)
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+    kept = "".join(c if c.isalnum() else " " for c in decomposed if not unicodedata.combining(c))
+    return " ".join(kept.casefold().split())
 
 
-def _read_body(paragraphs: list[str], rules: LayoutRules, layout: TextLayout) -> None:
-    """Keep body paragraphs, dropping furniture and credit lines; a tail rule ends the story."""
+def _read_body(paragraphs: list[str], rules: LayoutRules, layout: TextLayout, known_title: str | None) -> None:
+    """Keep body paragraphs, dropping furniture and credit lines; a tail rule ends the story.
+
+    A first paragraph that rewords the headline is the page's H1 (too long for the header): dropped.
+    """
     for position, paragraph in enumerate(paragraphs):
+        if (position == 0 and known_title and not layout.paragraphs
+                and _repeats_title(paragraph, known_title, rules.headline_echo)):
+            layout.removed.append(("title_repeat", paragraph))
+            continue
         verdict = classify_line(paragraph, rules.furniture)
         if verdict and verdict.scope == "tail":
             layout.removed.append((verdict.rule, paragraph))
@@ -199,6 +241,39 @@ def _read_body(paragraphs: list[str], rules: LayoutRules, layout: TextLayout) ->
             layout.removed.append(("credit_line", paragraph))
             continue
         layout.paragraphs.append(paragraph)
+
+
+def _drop_closing_link_list(rules: LayoutRules, layout: TextLayout) -> None:
+    """Drop a list of headline-shaped bullets at the story's end: links to other stories.
+
+    Lists inside the story (steps, product lines, quotes) are written as sentences or followed by
+    more story; only a run near the end whose items all look like headlines goes.
+    """
+    paragraphs, settings = layout.paragraphs, rules.link_list
+    end = len(paragraphs)
+    while end > 0 and not _LIST_BULLET.match(paragraphs[end - 1]) and len(paragraphs) - end < settings["max_after"]:
+        end -= 1
+    start = end
+    while start > 0 and _is_headline_bullet(paragraphs[start - 1], settings):
+        start -= 1
+    if end - start >= settings["min_items"] and start > 0:
+        layout.removed += [("link_list", line) for line in paragraphs[start:end]]
+        del paragraphs[start:end]
+
+
+def _is_headline_bullet(line: str, settings: dict) -> bool:
+    """"- 11 Fascinating Facts About Our Galaxy": a bullet, a few words, title case, no comma or full stop
+    (a comma makes "Name, Role" and other list items)."""
+    bullet = _LIST_BULLET.match(line)
+    if not bullet:
+        return False
+    text = line[bullet.end():].strip()
+    words = text.split()
+    long_words = [word for word in words if sum(ch.isalpha() for ch in word) >= 4]
+    if not 2 <= len(words) <= settings["max_words"] or not long_words or "," in text or _SENTENCE_END.search(text):
+        return False
+    capitalised = sum(word[0].isupper() or word[0].isdigit() for word in long_words)
+    return capitalised >= settings["min_capitalised"] * len(long_words)
 
 
 def _match_any(line: str, patterns: list[re.Pattern]) -> str | None:

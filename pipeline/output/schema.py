@@ -14,7 +14,8 @@ ENTITY = pa.struct([("text", pa.string()), ("label", pa.string()), ("count", pa.
 
 ARTICLE_SCHEMA = pa.schema([
     ("article_id", pa.string()),
-    ("url", pa.string()),
+    ("url", pa.string()),  # normalised: https, no www., sorted query, no tracking parameters
+    ("source_url", pa.string()),  # the URL exactly as captured (WARC-Target-URI, the record's url)
     ("source_uri", pa.string()),
     ("captured_at", TIMESTAMP),
     ("captured_at_source", pa.string()),
@@ -24,7 +25,8 @@ ARTICLE_SCHEMA = pa.schema([
     ("section_source", pa.string()),
     ("section_label", pa.string()),  # the page's own section label as written; `section` is its desk
     ("title", pa.string()),
-    ("byline", pa.string()),
+    ("byline", pa.string()),  # as printed
+    ("authors", pa.list_(pa.string())),  # the people the byline names, without roles and credits
     ("agency", pa.string()),
     ("site_name", pa.string()),
     ("body", pa.string()),
