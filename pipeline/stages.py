@@ -7,6 +7,7 @@ worker), never at graph-construction time.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import time
@@ -222,7 +223,7 @@ class AddEntities(beam.DoFn):
             found = self.recognizer.recognise(language, [a["body"] for a in articles]) if model else None
             for position, article in enumerate(articles):
                 entities = found[position] if found else []
-                article["entities"] = [{"text": e.text, "label": e.label, "count": e.count} for e in entities]
+                article["entities"] = [dataclasses.asdict(e) for e in entities]
                 article["entities_model"] = model
                 count("entities", len(entities))
                 yield article
