@@ -42,6 +42,7 @@ from pipeline.stages import (
     replaced_without_url,
 )
 from transforms.identity import article_id
+from transforms.stories import StorySettings, group_stories, signature
 
 
 @dataclass(frozen=True)
@@ -163,11 +164,36 @@ class BuildArticles(beam.PTransform):
         entities = spec.cfg["entities"]
         rows = (
             resolved.rows
+            | "GroupStories" >> GroupStories(StorySettings(**spec.cfg.get("stories", {})))
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=entities["batch_size"])
             | "AddEntities" >> beam.ParDo(AddEntities(spec.cfg, spec.progress_dir))
         )
         outcomes = (resolved[OUTCOMES], merged["outcomes"]) | "ResolveOutcomes" >> beam.Flatten()
         return {"rows": rows, "rejected": cleaned[REJECTED], "outcomes": outcomes, "drops": drops}
+
+
+class GroupStories(beam.PTransform):
+    """Each row with its ``story_id``: syndicated copies of one story (near-identical bodies, MinHash LSH
+    over word shingles, ``transforms.stories``) share one.
+
+    The rows' signatures meet in one group, so copies are found across all the captures of this
+    pipeline (a chunk of a run); the rows themselves stay where they are and look their story up.
+    """
+
+    def __init__(self, settings: StorySettings):
+        super().__init__()
+        self.settings = settings
+
+    def expand(self, rows):
+        settings = self.settings
+        stories = (
+            rows
+            | "Signatures" >> beam.Map(lambda a: (None, (a["article_id"], signature(a["body"], settings))))
+            | "OneGroup" >> beam.GroupByKey()
+            | "Cluster" >> beam.FlatMap(lambda group: group_stories(group[1], settings).items())
+        )
+        return rows | "WithStory" >> beam.Map(
+            lambda a, ids: {**a, "story_id": ids[a["article_id"]]}, beam.pvalue.AsDict(stories))
 
 
 def _ids_to_meet(article: dict):

@@ -40,6 +40,7 @@ ARTICLE_SCHEMA = pa.schema([
     ("entities_model", pa.string()),
     ("furniture_removed", pa.map_(pa.string(), pa.int32())),
     ("content_hash", pa.string()),
+    ("story_id", pa.string()),  # shared by syndicated copies of one story (near-identical bodies)
     ("pipeline_version", pa.string()),
     ("run_id", pa.string()),
 ])
