@@ -113,7 +113,8 @@ def render(summary: RunSummary) -> str:
     if summary.replaced:
         lines.append(f"  replaced            {summary.replaced} earlier rows (rewritten captures or --reprocess)")
     if summary.replaced_by_url_copy:
-        lines.append(f"  replaced            {summary.replaced_by_url_copy} earlier rows without URL by a copy with its URL")
+        lines.append(f"  replaced            {summary.replaced_by_url_copy} earlier rows without URL by their copy "
+                     "with URL")
     lines.append(f"  duplicates          {summary.duplicates_in_run} in this run, "
                  f"{summary.already_committed} already in output")
     if summary.skipped_outside_window:

@@ -328,8 +328,8 @@ def _propagate(
 ) -> list[tuple[int, int, str]]:
     """One label per name (the majority); a named person's lone surname a person, and so any other word of
     a person's name the model labelled (unless a country); a company's name without its legal suffix
-    ("Acme" of "Acme Corp", and of "Acme Mining Corp" where the model labelled it) a company; and every other capitalised occurrence of a labelled name labelled
-    too."""
+    ("Acme" of "Acme Corp", and of "Acme Mining Corp" where the model labelled it) a company; and every
+    other capitalised occurrence of a labelled name labelled too."""
     votes: dict[str, Counter] = defaultdict(Counter)
     for a, b, label in pieces:
         votes[text[a:b]][label] += 1
