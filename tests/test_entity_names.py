@@ -120,3 +120,21 @@ def test_one_word_people_in_results_rows_are_teams_but_named_players_stay_people
 def test_a_figure_between_names_splits_a_model_span():
     span = "Charlton 2 Swindon"
     assert [span[a:b] for a, b in split_span(span, 0, len(span))] == ["Charlton", "Swindon"]
+
+
+def test_a_word_made_from_a_name_with_a_prefix_is_no_entity(names):
+    text = "The trans-Atlantic route and the al-Rashid family."
+    assert resolved(text, [("trans-Atlantic", "LOC"), ("al-Rashid", "PERSON")], names) == [("al-Rashid", "PERSON")]
+
+
+def test_a_name_read_as_a_place_whose_last_word_is_a_person_is_that_person(names):
+    text = "Ola Brandt scored.\nBrandt was fouled.\nBrandt again."
+    found = resolved(text, [("Ola Brandt", "GPE"), ("Brandt", "PERSON")], names)
+    assert found[0] == ("Ola Brandt", "PERSON")
+
+
+def test_scorers_in_brackets_of_a_results_row_are_not_teams(places, names):
+    text = "Dunmore 2 ( Obi 39 , Eze 89 ) Kilbride 1 ( Hale 83 ) ."
+    found = resolved(text, [("Obi", "PERSON"), ("Eze", "PERSON"), ("Hale", "PERSON")], names, places)
+    assert found == [("Dunmore", "ORG"), ("Obi", "PERSON"), ("Eze", "PERSON"), ("Kilbride", "ORG"),
+                     ("Hale", "PERSON")]

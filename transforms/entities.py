@@ -281,8 +281,15 @@ def resolve_mentions(
 
 
 def _named(text: str, pieces: list[tuple[int, int, str]], names: NameLists) -> list[tuple[int, int, str]]:
-    """The pieces whose text is not a never-entity word ("State", "Main", a table's "Total")."""
-    return [(a, b, label) for a, b, label in pieces if text[a:b].casefold() not in names.never]
+    """The pieces whose text is not a never-entity word ("State", "Main", a table's "Total"), nor a word
+    made from a name with a lower-case prefix ("trans-Atlantic", "anti-EU"; a name particle, "al-", stays)."""
+    return [(a, b, label) for a, b, label in pieces
+            if text[a:b].casefold() not in names.never and not _prefixed_word(text[a:b], names)]
+
+
+def _prefixed_word(name: str, names: NameLists) -> bool:
+    head, dash, _ = name.partition("-")
+    return bool(dash) and " " not in name and head.islower() and head not in names.particles
 
 
 def _person_names(text: str, piece: tuple[int, int, str], names: NameLists) -> list[tuple[int, int, str]]:
@@ -348,6 +355,10 @@ def _propagate(
             if len(words) > 2 and words[0] in votes:  # "Acme" of "Acme Mining Corp", where labelled alone
                 votes[words[0]][_COMPANY] += 1
     label_of = {name: counter.most_common(1)[0][0] for name, counter in votes.items()}
+    for name in list(label_of):  # "Les Ferdinand" read as a place where "Ferdinand" alone is a person
+        words = name.split()
+        if len(words) > 1 and label_of.get(words[-1]) == _PERSON and not (places and places.lookup_place(name)):
+            votes[name][_SURNAME] += 1
     label_of |= {name: _PERSON for name, counter in votes.items() if counter[_SURNAME]}
     label_of |= {name: "ORG" for name, counter in votes.items() if counter[_COMPANY]}
     resolved = [(a, b, label_of[text[a:b]]) for a, b, _ in pieces]
@@ -366,11 +377,13 @@ def _propagate(
 
 # A results or standings row: capitalised names, scores and figures, at most a "v" between them.
 _TABLE_FIGURE = re.compile(r"[\d.,:/()+-]*\d[\d.,:/()+-]*")
-_TABLE_WORD = re.compile(r"[A-Z][\w'’.&-]*|vs?\.?")
+_TABLE_WORD = re.compile(r"[A-Z][\w'’.&-]*|vs?\.?|[.,;:()]")
+_BRACKETED = re.compile(r"\([^()]*\)")
 
 
 def is_table_row(line: str) -> bool:
-    """True for a line like "Arsenal 2 Derby 1" or "Swindon 22 9 2 11 32 28 29" (two figures or more)."""
+    """True for a line like "Arsenal 2 Derby 1", "Swindon 22 9 2 11 32 28 29" (two figures or more) or
+    "Celtic 2 ( Hay 83 ) Hearts 1 ." (scorers in brackets, punctuation between)."""
     figures = 0
     for token in line.split():
         if _TABLE_FIGURE.fullmatch(token):
@@ -393,7 +406,10 @@ def _table_names(
     offset = 0
     for line in text.split("\n"):
         if is_table_row(line):
+            bracketed = [(m.start(), m.end()) for m in _BRACKETED.finditer(line)]  # scorers, not competitors
             for match in _CAPITALISED_RUN.finditer(line):
+                if any(a <= match.start() < b for a, b in bracketed):
+                    continue
                 a, b = offset + match.start(), offset + match.end()
                 index = by_start.get(a)
                 country = places is not None and places.is_country(match.group())

@@ -54,7 +54,8 @@ def story_id(article_id: str) -> str:
 
 
 def group_stories(signatures: Iterable[tuple[str, LeanMinHash | None]], settings: StorySettings) -> dict[str, str]:
-    """``article_id -> story_id`` for every article: copies linked by near-duplicate pairs share one."""
+    """``article_id -> story_id`` for every article: copies linked by near-duplicate pairs (an LSH candidate
+    whose estimated Jaccard similarity reaches the threshold) share one."""
     items = sorted(signatures, key=lambda item: item[0])
     lsh = MinHashLSH(threshold=settings.threshold, num_perm=settings.num_perm)
     parent = {key: key for key, _ in items}
@@ -65,11 +66,13 @@ def group_stories(signatures: Iterable[tuple[str, LeanMinHash | None]], settings
             key = parent[key]
         return key
 
+    signatures_of = dict(items)
     for key, minhash in items:
         if minhash is None:
             continue
-        for other in lsh.query(minhash):
-            first, second = sorted((root(key), root(other)))
-            parent[second] = first
+        for other in lsh.query(minhash):  # candidates; LSH lets some pairs below the threshold through
+            if minhash.jaccard(signatures_of[other]) >= settings.threshold:
+                first, second = sorted((root(key), root(other)))
+                parent[second] = first
         lsh.insert(key, minhash)
     return {key: story_id(root(key)) for key, _ in items}
