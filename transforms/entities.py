@@ -43,7 +43,7 @@ class Entity:
     text: str
     label: str
     count: int
-    canonical: str = ""
+    canonical: str
     country_code: str | None = None
 
 
@@ -119,7 +119,7 @@ def merge_mentions(
             votes[text][label] += 1
     label_of = {text: counter.most_common(1)[0][0] for text, counter in votes.items()}
     people = [text for text, label in label_of.items() if label == _PERSON and " " in text]
-    by_name: dict[str, Counter] = defaultdict(Counter)  # canonical name -> (text, label) -> mentions
+    by_name: dict[tuple[str, str | None], Counter] = defaultdict(Counter)  # (name, code) -> (text, label) -> n
     for text, counter in votes.items():
         country = places is not None and places.is_country(text)
         target = None if country else _full_name(text, people)
@@ -313,6 +313,7 @@ def _person_names(text: str, piece: tuple[int, int, str], names: NameLists) -> l
 
 
 def _without_role(text: str, words: list[re.Match], end: int, names: NameLists) -> tuple[int, int, str]:
+    """The person span of ``words`` (ending at ``end``) from its first word that is no role word."""
     cut = 0
     while cut < len(words) - 1:
         for size in (3, 2, 1):
