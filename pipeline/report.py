@@ -257,13 +257,15 @@ def _draw_stacked(axes: Axes, categories: list[str], series: dict[str, list[floa
 
 
 def draw_timeline(axes: Axes, dates: list, series: dict[str, list[float]], unit: str) -> None:
-    """Stacked bars, one day wide, on a date axis: the distance between bars is the time between days."""
+    """Stacked bars on a date axis: the distance between bars is the time between their days. A bar is a
+    day wide, or wider over a long span so that it stays visible (1/250 of the span)."""
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 
     days = list(dict.fromkeys(dates))
+    width = max(0.9, (max(days) - min(days)).days / 250)
     bottoms = [0] * len(days)
     for name, heights in series.items():
-        axes.bar(days, heights, bottom=bottoms, width=0.9, label=name)
+        axes.bar(days, heights, bottom=bottoms, width=width, linewidth=0, label=name)
         bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
     locator = AutoDateLocator(minticks=3, maxticks=10)
     axes.xaxis.set_major_locator(locator)
