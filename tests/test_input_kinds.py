@@ -11,7 +11,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.cli import main
-from pipeline.graph import MergeInputKinds, RunSpec
+from pipeline.graph.batch import MergeInputKinds, RunSpec
 from transforms.identity import article_id, sha256_hex
 
 STORY = ("Harbour cranes return to Port Velmar\n\nPort Velmar reopened its northern quay on Tuesday after a "

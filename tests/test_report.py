@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
+from pipeline.analyst.report import PANELS, draw_timeline
 from pipeline.cli import main
-from pipeline.report import PANELS, draw_timeline
 
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -12,7 +12,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.cli import main
-from pipeline.graph import GroupStories
+from pipeline.graph.batch import GroupStories
 from transforms.stories import StorySettings, group_stories, shingles, signature
 
 STORIES = Path(__file__).parent / "fixtures" / "stories"
