@@ -27,7 +27,7 @@ CONFIG_DIR = Path(str(resources.files("configs")))  # the configs installed with
 DEFAULT_CONFIG = CONFIG_DIR / "local.yaml"
 # Keys of the run config that name another YAML file; it is loaded in place of the name, so workers get
 # the rules with the pipeline and never open a path that exists only where the job was submitted.
-_INCLUDED = ("boilerplate", "sections", "agencies", "dateline", "gazetteer", "read")
+_INCLUDED = ("boilerplate", "sections", "agencies", "dateline", "gazetteer", "entity_rules", "read")
 
 
 class ConfigError(ValueError):

@@ -205,7 +205,8 @@ def test_output_is_typed_for_duckdb(mixed):
     relation = articles(mixed)
     described = {name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)}
     assert described["date"] == "DATE"
-    assert described["entities"] == 'STRUCT("text" VARCHAR, "label" VARCHAR, count INTEGER)[]'
+    assert described["entities"] == ('STRUCT("text" VARCHAR, "label" VARCHAR, count INTEGER, canonical VARCHAR, '
+                                     'country_code VARCHAR)[]')
     assert described["published_at"] == "TIMESTAMP WITH TIME ZONE"
     for path in mixed.glob("date=*/section=*/*.parquet"):
         assert pq.read_schema(path).remove_metadata() == ARTICLE_SCHEMA

@@ -147,7 +147,8 @@ def test_recognizer_spans_and_entities_come_from_the_same_mentions(recognizer):
     assert {"Amara Okafor", "Bola Tinubu"} <= people
     assert [m.text for m in mentions if m.text == "Okafor"] == ["Okafor"]
     (entities,) = recognizer.recognise("en", [text])
-    assert entities == merge_mentions([(m.text, m.label) for m in mentions], recognizer.labels)
+    assert entities == merge_mentions([(m.text, m.label) for m in mentions], recognizer.labels, recognizer.places,
+                                      recognizer.names)
     assert next(e for e in entities if e.text == "Amara Okafor").count == 2  # the lone surname counts toward it
 
 

@@ -6,15 +6,19 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections import Counter
+from datetime import UTC, date, time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 import lxml.html
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from pipeline.analyst.report import PANELS
+from pipeline.analyst.report import PANELS, draw_timeline
 from pipeline.cli import main
 
 CHROMIUM = shutil.which("chromium")
@@ -57,9 +61,9 @@ def test_report_figures_equal_sql_counts(report, demo_output):
     assert found["languages"] == counted(
         f"select language, count(*) as n from {articles(demo_output)} group by all order by n desc, language")
     assert found["top_entities"] == counted(
-        f"select e.text, e.label, count(distinct article_id) as n, sum(e.count) as m "
+        f"select e.canonical, e.label, count(distinct article_id) as n, sum(e.count) as m "
         f"from (select article_id, unnest(entities) as e from {articles(demo_output)}) "
-        f"group by all order by n desc, m desc, e.text limit 15")
+        f"group by all order by n desc, m desc, e.canonical limit 15")
     assert found["dateline_places"] == counted(
         f"select dateline_place, dateline_country_code, count(*) as n from {articles(demo_output)} "
         f"where dateline_place is not null group by all order by n desc, dateline_place limit 15")
@@ -71,6 +75,49 @@ def test_report_figures_equal_sql_counts(report, demo_output):
         (run["run_id"], run["status"], str(run["articles_written"]),
          str(run["duplicates_in_run"] + run["already_committed"]), str(run["rejected"])) for run in runs]
     assert all(found[panel.key] for panel in PANELS), "the demo output has something for every chart"
+
+
+def article_rows(output: Path) -> list[dict]:
+    return [{**row, "section": path.parent.name.split("=", 1)[1]}
+            for path in sorted(output.glob("date=*/section=*/*.parquet")) for row in pq.read_table(path).to_pylist()]
+
+
+def test_data_quality_panel_counts_each_gap(report, demo_output):
+    rows = article_rows(demo_output)
+    gaps = {
+        "section unknown": sum(row["section"] == "unknown" for row in rows),
+        "no published date (the capture time stands in)": sum(row["date_source"] == "capture_time" for row in rows),
+        "published date to the day only (no time of day)": sum(
+            row["date_source"] != "capture_time" and row["published_at"].astimezone(UTC).time() == time()
+            for row in rows),
+        "no title": sum(not (row["title"] or "").strip() for row in rows),
+        "no byline (authors)": sum(not (row["byline"] or "").strip() for row in rows),
+    }
+    expected = [(measure, str(round(100 * n / len(rows), 1)), str(n)) for measure, n in gaps.items()]
+    found = figures(report)
+    assert found["data_quality"] == expected
+    assert 0 < gaps["no byline (authors)"] < len(rows)  # the demo output has both, so the test can fail
+    sources = Counter(("date", row["date_source"]) for row in rows) + Counter(
+        ("section", row["section_source"] or "none") for row in rows)
+    assert sorted(found["sources"]) == sorted((field, source, str(n)) for (field, source), n in sources.items())
+    words = sorted(row["word_count"] for row in rows)
+    bands = found["word_counts"]
+    assert sum(int(band[1]) for band in bands) == len(rows)
+    assert (bands[0][2], bands[-1][3]) == (str(words[0]), str(words[-1]))
+    sites = Counter(row["site_name"] or urlsplit(row["url"]).hostname if row["url"] or row["site_name"]
+                    else "(no URL)" for row in rows)
+    assert {(site, str(n)) for site, n in sites.items()} >= set(found["sites"])
+
+
+def test_articles_per_day_are_drawn_on_a_time_axis():
+    """Days without articles are gaps: bars stand as far apart as their days."""
+    from matplotlib.figure import Figure
+
+    axes = Figure().subplots()
+    days = [date(2024, 5, 1), date(2024, 5, 2), date(2024, 5, 10)]
+    draw_timeline(axes, days, {"world": [2, 1, 4], "sport": [0, 1, 0]}, "articles")
+    starts = sorted({round(bar.get_x() + bar.get_width() / 2, 6) for bar in axes.patches})
+    assert [b - a for a, b in zip(starts, starts[1:], strict=False)] == [1.0, 8.0]
 
 
 def test_report_totals_equal_sql_counts(report, demo_output):
@@ -87,7 +134,10 @@ def test_each_chart_is_an_inline_svg_labelled_with_its_figures(report):
         [svg] = tree.findall(f".//section[@id='{panel.key}']//svg")
         chart_text = " ".join(svg.itertext())
         for row in found[panel.key]:
-            assert row[0] in chart_text  # bar label or x category, drawn as SVG text
+            if panel.kind == "timeline":  # a time axis labels some days, and the year
+                assert row[0][:4] in chart_text
+            else:
+                assert row[0] in chart_text  # bar label or x category, drawn as SVG text
 
 
 def test_report_is_self_contained(report):

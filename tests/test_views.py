@@ -45,7 +45,7 @@ def run_summaries(output: Path) -> list[dict]:
 
 
 def entity_rows(output: Path) -> list[tuple]:
-    return [(row["article_id"], row["date"], e["text"], e["label"], e["count"])
+    return [(row["article_id"], row["date"], e["canonical"], e["label"], e["count"])
             for row in article_rows(output) for e in row["entities"]]
 
 
@@ -115,7 +115,7 @@ def expect_language_mix(output: Path) -> list[tuple]:
 def expect_named_together(output: Path) -> list[tuple]:
     pairs = Counter()
     for row in article_rows(output):
-        names = sorted({e["text"] for e in row["entities"] if e["label"] in ("PERSON", "ORG")})
+        names = sorted({e["canonical"] for e in row["entities"] if e["label"] in ("PERSON", "ORG")})
         pairs.update((a, b) for i, a in enumerate(names) for b in names[i + 1:])
     return sorted(((a, b, n) for (a, b), n in pairs.items()), key=lambda t: (-t[2], t[0], t[1]))[:10]
 
@@ -213,7 +213,8 @@ def test_views_on_an_empty_output_give_zero_typed_rows(tmp_path):
         assert connection.execute(f"select count(*) from {view}").fetchall() == [(0,)]
     types = dict(connection.execute("select column_name, column_type from (describe articles)").fetchall())
     assert (types["date"], types["section"], types["published_at"]) == ("DATE", "VARCHAR", "TIMESTAMP WITH TIME ZONE")
-    assert types["entities"] == 'STRUCT("text" VARCHAR, "label" VARCHAR, count INTEGER)[]'
+    assert types["entities"] == ('STRUCT("text" VARCHAR, "label" VARCHAR, count INTEGER, canonical VARCHAR, '
+                                 'country_code VARCHAR)[]')
     runs = dict(connection.execute("select column_name, column_type from (describe runs)").fetchall())
     assert runs["started_at"] == "TIMESTAMP WITH TIME ZONE"
     assert runs["rejected_by_reason"] == "MAP(VARCHAR, BIGINT)"

@@ -13,7 +13,7 @@ import importlib.util
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from itertools import pairwise
 
 from transforms.gazetteer import Gazetteer
@@ -22,11 +22,14 @@ _LEADING_ARTICLE = re.compile(r"^(?:the|The|THE)\s+")
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
 _PERSON = "PERSON"
 _PLACE = "GPE"
+_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 _SURNAME = "surname"
+_COMPANY = "company"
 # A word for recasing and name matching: letters, with inner hyphens, apostrophes or dots ("AL-AIN", "U.S").
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’.][^\W\d_]+)*")
-# Where one name ends and another may begin inside a model span: a line break or a spaced dash.
-_SPAN_BREAK = re.compile(r"\s*\n\s*|\s+(?:[-–—/()]+|vs?\.?)\s+|\s+[()]|[()]\s+")
+# Where one name ends and another may begin inside a model span: a line break, a spaced dash or a figure
+# ("Charlton 2 Swindon" in a results row).
+_SPAN_BREAK = re.compile(r"\s*\n\s*|\s+(?:[-–—/()]+|vs?\.?|\d[\d.,:/-]*)\s+|\s+[()]|[()]\s+")
 # Leading and trailing pieces that are never part of a name: articles, numbers, punctuation, possessives.
 _HEAD_JUNK = re.compile(r"^(?:(?:the|The|THE)\s+|[^\w\s]+\s*|\d[\d.,:/-]*\s+)+")
 _TAIL_JUNK = re.compile(r"(?:\s+[\d.,:/-]+|['’]s?|\s+|[,;:\"“”‘’()\[\]-])+$")
@@ -34,9 +37,29 @@ _TAIL_JUNK = re.compile(r"(?:\s+[\d.,:/-]+|['’]s?|\s+|[,;:\"“”‘’()\[\]
 
 @dataclass(frozen=True)
 class Entity:
+    """One entity of an article: ``text`` as the article most often writes it, ``canonical`` the one name
+    every article gives it (a place's gazetteer name, a person's full name), ``country_code`` for places."""
+
     text: str
     label: str
     count: int
+    canonical: str
+    country_code: str | None = None
+
+
+@dataclass(frozen=True)
+class NameLists:
+    """Word lists of ``configs/entity_rules.yaml`` (see there): compared case-insensitively."""
+
+    never: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()
+    company_suffixes: frozenset[str] = frozenset()
+    particles: frozenset[str] = frozenset()
+    own_names: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_config(cls, config: dict) -> NameLists:
+        return cls(*(frozenset(word.casefold() for word in config.get(field.name, ())) for field in fields(cls)))
 
 
 @dataclass(frozen=True)
@@ -75,12 +98,19 @@ def clean_mention(text: str) -> str:
     return _POSSESSIVE.sub("", text).strip(" .,;:\"'“”‘’()[]")
 
 
-def merge_mentions(mentions: list[tuple[str, str]], labels: frozenset[str]) -> list[Entity]:
+def merge_mentions(
+    mentions: list[tuple[str, str]],
+    labels: frozenset[str],
+    places: Gazetteer | None = None,
+    names: NameLists = NameLists(),
+) -> list[Entity]:
     """Merge ``(text, label)`` mentions into entities, most mentioned first.
 
     One name is one entity: its label is the one most mentions give it (NER sometimes tags a surname as
-    a place), and a person's shorter form (``Blinken``, ``Xi``) counts toward the full name it is the
-    last or first word of (``Antony Blinken``, ``Xi Jinping``) when exactly one full name fits.
+    a place), and a single word that is the first or last word of exactly one person's full name
+    (``Blinken``, ``Xi``, a ``Wang`` tagged ORG beside ``Wang Yi``) counts toward that person, unless it
+    names a country. Each entity is then named by :func:`canonical_name`, and variants sharing that name
+    ("U.S", "US", "United States") are one entity.
     """
     votes: dict[str, Counter] = defaultdict(Counter)
     for raw, label in mentions:
@@ -88,18 +118,35 @@ def merge_mentions(mentions: list[tuple[str, str]], labels: frozenset[str]) -> l
         if text and any(ch.isalpha() for ch in text):
             votes[text][label] += 1
     label_of = {text: counter.most_common(1)[0][0] for text, counter in votes.items()}
-    counts = {text: sum(counter.values()) for text, counter in votes.items()}
     people = [text for text, label in label_of.items() if label == _PERSON and " " in text]
-    merged: Counter = Counter()
-    final_label: dict[str, str] = {}
-    for text, count in counts.items():
-        target = _full_name(text, people) if _PERSON in votes[text] else None
-        key = target or text
-        merged[key] += count
-        final_label[key] = _PERSON if target else label_of[text]
-    entities = [Entity(text, final_label[text], count) for text, count in merged.items()]
+    by_name: dict[tuple[str, str | None], Counter] = defaultdict(Counter)  # (name, code) -> (text, label) -> n
+    for text, counter in votes.items():
+        country = places is not None and places.is_country(text)
+        target = None if country else _full_name(text, people)
+        label = _PERSON if target else label_of[text]
+        by_name[canonical_name(target or text, label, places, names)][(target or text, label)] += counter.total()
+    entities = []
+    for (name, code), forms in by_name.items():
+        (text, label), _ = forms.most_common(1)[0]
+        entities.append(Entity(text, label, forms.total(), name, code))
     entities = [e for e in entities if e.label in labels]
     return sorted(entities, key=lambda e: (-e.count, e.text))
+
+
+def canonical_name(
+    text: str, label: str, places: Gazetteer | None, names: NameLists = NameLists()
+) -> tuple[str, str | None]:
+    """``(name, country code)`` every article gives one entity: a place the gazetteer knows is named as the
+    gazetteer names it ("U.S", "US", "USA" -> "United States", a country's other names unless listed in
+    ``names.own_names``) with its country's ISO code; any other name is its text."""
+    if label not in _PLACE_LABELS or places is None:
+        return text, None
+    match = places.lookup_place(text)
+    if match is None:
+        return text, None
+    if match.kind == "country" and text.casefold() not in names.own_names:
+        return places.country_name(match.code) or text, match.code
+    return places.spelling(text) or text, match.code
 
 
 def _full_name(text: str, people: list[str]) -> str | None:
@@ -203,49 +250,125 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def resolve_mentions(
-    text: str, spans: list[tuple[int, int, str]], rules: ContextRules, places: Gazetteer | None = None
+    text: str,
+    spans: list[tuple[int, int, str]],
+    rules: ContextRules,
+    places: Gazetteer | None = None,
+    names: NameLists = NameLists(),
 ) -> list[Mention]:
     """Model spans ``(start, end, label)`` over ``text`` to mentions a reader of the whole story would
-    mark: names only (a span without a capital letter is none), one label per name throughout the story,
-    every mention of a named person or a known place found, a country or big city a place (in a results
-    row, a city is the club named after it)."""
+    mark: names only (a span without a capital letter is none, nor a word of ``names.never``, nor a role
+    before a person's name), one label per name throughout the story, every mention of a named person or
+    a known place found, a country or big city a place (in a results row, a city is the club named after
+    it)."""
     pieces = [
         (a, b, label)
         for start, end, label in spans
         for a, b in (split_span(text, start, end) if rules.split_spans else [(start, end)])
     ]
     pieces = [(a, b, label) for a, b, label in pieces if any(ch.isupper() for ch in text[a:b])]
+    pieces = _named(text, [part for piece in pieces for part in _person_names(text, piece, names)], names)
     if rules.places and places is not None:
         pieces = [(a, b, _PLACE if _is_place(text[a:b], rules, places) else label)
                   for a, b, label in pieces]
     if rules.propagate:
-        pieces = _propagate(text, pieces)
+        pieces = _propagate(text, pieces, names, places)
     if rules.places and places is not None:
         pieces += _unlabelled_places(text, pieces, rules, places)
     if rules.tables:
-        pieces = _table_names(text, pieces, places)
+        pieces = _named(text, _table_names(text, pieces, rules, places), names)
     return [Mention(a, b, text[a:b], label) for a, b, label in sorted(pieces)]
 
 
-def _propagate(text: str, pieces: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """One label per name (the majority), a lone surname of a named person a person, and every other
-    capitalised occurrence of a labelled name labelled too."""
+def _named(text: str, pieces: list[tuple[int, int, str]], names: NameLists) -> list[tuple[int, int, str]]:
+    """The pieces whose text is not a never-entity word ("State", "Main", a table's "Total"), nor a word
+    made from a name with a lower-case prefix ("trans-Atlantic", "anti-EU"; a name particle, "al-", stays)."""
+    return [(a, b, label) for a, b, label in pieces
+            if text[a:b].casefold() not in names.never and not _prefixed_word(text[a:b], names)]
+
+
+def _prefixed_word(name: str, names: NameLists) -> bool:
+    head, dash, _ = name.partition("-")
+    return bool(dash) and " " not in name and head.islower() and head not in names.particles
+
+
+def _person_names(text: str, piece: tuple[int, int, str], names: NameLists) -> list[tuple[int, int, str]]:
+    """A person span as the names in it: cut at lower-case words other than name particles ("Xu Nannan
+    ninth", "Younis st Germon b Harris"), and each part without the role words it opens with ("Defender
+    Hassan Abbas" -> "Hassan Abbas"; a part that is only a role is kept as it is)."""
+    a, b, label = piece
+    if label != _PERSON:
+        return [piece]
+    words = list(_WORD.finditer(text, a, b))
+    parts, current = [], []
+    for word in words:
+        if word.group().islower() and word.group() not in names.particles:
+            parts.append(current)
+            current = []
+        else:
+            current.append(word)
+    parts.append(current)
+    return [_without_role(text, part, b if part[-1] is words[-1] else part[-1].end(), names)
+            for part in parts if part]
+
+
+def _without_role(text: str, words: list[re.Match], end: int, names: NameLists) -> tuple[int, int, str]:
+    """The person span of ``words`` (ending at ``end``) from its first word that is no role word."""
+    cut = 0
+    while cut < len(words) - 1:
+        for size in (3, 2, 1):
+            run = words[cut : cut + size]
+            if len(run) == size and cut + size < len(words) and _role(text, run) in names.roles:
+                cut += size
+                break
+        else:
+            break
+    return words[cut].start(), end, _PERSON
+
+
+def _role(text: str, run: list[re.Match]) -> str:
+    end = run[-1].end()
+    return text[run[0].start() : end + (text[end : end + 1] == ".")].casefold()
+
+
+def _propagate(
+    text: str, pieces: list[tuple[int, int, str]], names: NameLists = NameLists(), places: Gazetteer | None = None
+) -> list[tuple[int, int, str]]:
+    """One label per name (the majority); a named person's lone surname a person, and so any other word of
+    a person's name the model labelled (unless a country); a company's name without its legal suffix
+    ("Acme" of "Acme Corp", and of "Acme Mining Corp" where the model labelled it) a company; and every
+    other capitalised occurrence of a labelled name labelled too."""
     votes: dict[str, Counter] = defaultdict(Counter)
     for a, b, label in pieces:
         votes[text[a:b]][label] += 1
     for a, b, label in pieces:
         words = text[a:b].split()
-        if label == _PERSON and len(words) > 1 and words[-1][:1].isupper() and len(words[-1]) > 1:
+        if len(words) < 2:
+            continue
+        if label == _PERSON and words[-1][:1].isupper() and len(words[-1]) > 1:
             votes[words[-1]][_SURNAME] += 1
+        if label == _PERSON:
+            for word in words[:-1]:
+                if word in votes and not (places is not None and places.is_country(word)):
+                    votes[word][_SURNAME] += 1
+        if label == "ORG" and words[-1].strip(".,").casefold() in names.company_suffixes:
+            votes[" ".join(words[:-1])][_COMPANY] += 1
+            if len(words) > 2 and words[0] in votes:  # "Acme" of "Acme Mining Corp", where labelled alone
+                votes[words[0]][_COMPANY] += 1
     label_of = {name: counter.most_common(1)[0][0] for name, counter in votes.items()}
+    for name in list(label_of):  # "Les Ferdinand" read as a place where "Ferdinand" alone is a person
+        words = name.split()
+        if len(words) > 1 and label_of.get(words[-1]) == _PERSON and not (places and places.lookup_place(name)):
+            votes[name][_SURNAME] += 1
     label_of |= {name: _PERSON for name, counter in votes.items() if counter[_SURNAME]}
+    label_of |= {name: "ORG" for name, counter in votes.items() if counter[_COMPANY]}
     resolved = [(a, b, label_of[text[a:b]]) for a, b, _ in pieces]
     lowered = {match.group() for match in _WORD.finditer(text) if match.group().islower()}
-    names = [name for name in label_of if name[:1].isupper() and name.lower() not in lowered]
-    if not names:
+    found = [name for name in label_of if name[:1].isupper() and name.lower() not in lowered]
+    if not found:
         return resolved
     taken = _taken(resolved, len(text))
-    pattern = re.compile(r"(?<![\w.'’-])(?:" + "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    pattern = re.compile(r"(?<![\w.'’-])(?:" + "|".join(map(re.escape, sorted(found, key=len, reverse=True)))
                          + r")(?![\w'’-])")
     for match in pattern.finditer(text):
         if not any(taken[match.start() : match.end()]):
@@ -255,11 +378,13 @@ def _propagate(text: str, pieces: list[tuple[int, int, str]]) -> list[tuple[int,
 
 # A results or standings row: capitalised names, scores and figures, at most a "v" between them.
 _TABLE_FIGURE = re.compile(r"[\d.,:/()+-]*\d[\d.,:/()+-]*")
-_TABLE_WORD = re.compile(r"[A-Z][\w'’.&-]*|vs?\.?")
+_TABLE_WORD = re.compile(r"[A-Z][\w'’.&-]*|vs?\.?|[.,;:()]")
+_BRACKETED = re.compile(r"\([^()]*\)")
 
 
 def is_table_row(line: str) -> bool:
-    """True for a line like "Arsenal 2 Derby 1" or "Swindon 22 9 2 11 32 28 29" (two figures or more)."""
+    """True for a line like "Arsenal 2 Derby 1", "Swindon 22 9 2 11 32 28 29" (two figures or more) or
+    "Celtic 2 ( Hay 83 ) Hearts 1 ." (scorers in brackets, punctuation between)."""
     figures = 0
     for token in line.split():
         if _TABLE_FIGURE.fullmatch(token):
@@ -270,28 +395,41 @@ def is_table_row(line: str) -> bool:
 
 
 def _table_names(
-    text: str, pieces: list[tuple[int, int, str]], places: Gazetteer | None
+    text: str, pieces: list[tuple[int, int, str]], rules: ContextRules, places: Gazetteer | None
 ) -> list[tuple[int, int, str]]:
     """Names in results and standings rows ("Arsenal 2 Derby 1", "Swindon 22 9 2 11 32 28 29") are the
-    competitors: a person or a country when the story says so, else a team (an organisation)."""
+    competitors: a person (a full name, or the surname of one) or a country when the story says so, else
+    a team (an organisation)."""
     out = list(pieces)
     by_start = {a: i for i, (a, _, _) in enumerate(pieces)}
     taken = _taken(pieces, len(text))
+    person_words = {word for a, b, label in pieces if label == _PERSON for word in text[a:b].split()[1:]}
     offset = 0
     for line in text.split("\n"):
         if is_table_row(line):
+            bracketed = [(m.start(), m.end()) for m in _BRACKETED.finditer(line)]  # scorers, not competitors
             for match in _CAPITALISED_RUN.finditer(line):
+                if any(a <= match.start() < b for a, b in bracketed):
+                    continue
                 a, b = offset + match.start(), offset + match.end()
                 index = by_start.get(a)
                 country = places is not None and places.is_country(match.group())
                 competitor = _PLACE if country else "ORG"
                 if index is not None and pieces[index][1] == b:
-                    if pieces[index][2] != _PERSON:
+                    if pieces[index][2] != _PERSON or _team_not_person(match.group(), person_words, rules, places):
                         out[index] = (a, b, competitor)
                 elif not any(taken[a:b]):
                     out.append((a, b, competitor))
         offset += len(line) + 1
     return out
+
+
+def _team_not_person(name: str, person_words: set[str], rules: ContextRules, places: Gazetteer | None) -> bool:
+    """A "person" in a results row that is a team: one word that is no surname of a person the story names,
+    or a name with a place in it ("Atletico Madrid")."""
+    if " " not in name:
+        return name not in person_words
+    return places is not None and any(_is_place(word, rules, places) for word in name.split())
 
 
 def _taken(pieces: list[tuple[int, int, str]], length: int) -> bytearray:
@@ -351,6 +489,7 @@ class EntityRecognizer:
         max_chars: int,
         rules: ContextRules | None = None,
         places: Gazetteer | None = None,
+        names: NameLists | None = None,
     ):
         import spacy  # heavy import, only where NER runs
 
@@ -359,6 +498,7 @@ class EntityRecognizer:
         self.max_chars = max_chars
         self.rules = rules or ContextRules()
         self.places = places
+        self.names = names or NameLists()
         self.pipelines = {}
         self.model_names: dict[str, str] = {}
         for language, packages in models.items():
@@ -372,11 +512,13 @@ class EntityRecognizer:
 
     @classmethod
     def from_config(cls, cfg: dict) -> EntityRecognizer:
-        """From a run config (``pipeline.config.load_run_config``): its ``entities`` block and gazetteer."""
+        """From a run config (``pipeline.config.load_run_config``): its ``entities`` block, gazetteer and
+        entity word lists."""
         entities = cfg["entities"]
         places = Gazetteer.shared(cfg["gazetteer"]) if "gazetteer" in cfg else None
         return cls(entities["models"], entities["labels"], entities["batch_chars"], entities["max_chars"],
-                   ContextRules(**entities.get("context", {})), places)
+                   ContextRules(**entities.get("context", {})), places,
+                   NameLists.from_config(cfg.get("entity_rules", {})))
 
     def mentions(self, language: str, texts: list[str]) -> list[list[Mention]]:
         """Resolved mentions, with offsets, for each text (all in ``language``); empty without a model."""
@@ -399,6 +541,7 @@ class EntityRecognizer:
                     [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents if ent.label_ in self.labels],
                     self.rules,
                     self.places,
+                    self.names,
                 )
                 for doc in docs
             ]
@@ -406,6 +549,6 @@ class EntityRecognizer:
     def recognise(self, language: str, texts: list[str]) -> list[list[Entity]]:
         """Entities for each text (all in ``language``); empty lists when no model serves it."""
         return [
-            merge_mentions([(m.text, m.label) for m in found], self.labels)
+            merge_mentions([(m.text, m.label) for m in found], self.labels, self.places, self.names)
             for found in self.mentions(language, texts)
         ]

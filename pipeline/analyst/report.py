@@ -29,9 +29,10 @@ DEFAULT_TOP = 15
 
 @dataclass(frozen=True)
 class Panel:
-    """One chart of the report. ``kind`` is ``bars`` (one bar per row: the other columns label the bar of
-    ``values[0]``) or ``stacked`` (columns of the first column's values: stacked by the second column when
-    ``values`` has one name, by the ``values`` columns otherwise)."""
+    """One chart of the report. ``kind`` is ``bars`` (one bar per row: the columns not in ``values`` label
+    the bar of ``values[0]``), ``stacked`` (columns of the first column's values: stacked by the second
+    column when ``values`` has one name, by the ``values`` columns otherwise) or ``timeline`` (``stacked``
+    over a time axis: the first column is a date, and a day without articles is a gap)."""
 
     key: str
     title: str
@@ -44,7 +45,41 @@ class Panel:
 PANELS = (
     Panel("articles_per_day", "Articles per day, by section",
           "select date, section, count(*) as articles from articles group by all order by date, section",
-          "stacked", ("articles",), "No articles yet."),
+          "timeline", ("articles",), "No articles yet."),
+    Panel("data_quality", "Data quality: share of articles with each gap",
+          "select measure, percent, articles from ("
+          " select 1 as position, 'section unknown' as measure, count(*) filter (where section = 'unknown')"
+          " as articles, count(*) as total from articles"
+          " union all select 2, 'no published date (the capture time stands in)',"
+          " count(*) filter (where coalesce(date_source, 'capture_time') = 'capture_time'), count(*) from articles"
+          " union all select 3, 'published date to the day only (no time of day)',"
+          " count(*) filter (where date_source <> 'capture_time'"
+          " and cast(timezone('UTC', published_at) as time) = time '00:00:00'), count(*) from articles"
+          " union all select 4, 'no title', count(*) filter (where coalesce(trim(title), '') = ''), count(*)"
+          " from articles"
+          " union all select 5, 'no byline (authors)', count(*) filter (where coalesce(trim(byline), '') = ''),"
+          " count(*) from articles"
+          ") as gaps(position, measure, articles, total), lateral (select round(100.0 * articles / total, 1)"
+          " as percent) where total > 0 order by position",
+          "bars", ("percent", "articles"), "No articles yet."),
+    Panel("sources", "Where dates and sections came from",
+          "select 'date' as field, coalesce(date_source, 'none') as source, count(*) as articles from articles"
+          " group by all union all "
+          "select 'section', coalesce(section_source, 'none'), count(*) from articles group by all "
+          "order by field, articles desc, source",
+          "bars", ("articles",), "No articles yet."),
+    Panel("word_counts", "Word counts: articles per length band",
+          "select case when word_count < 100 then 'under 100' when word_count < 250 then '100-249'"
+          " when word_count < 500 then '250-499' when word_count < 1000 then '500-999'"
+          " when word_count < 2000 then '1000-1999' else '2000 or more' end as words, count(*) as articles,"
+          " min(word_count) as shortest, max(word_count) as longest, median(word_count) as median"
+          " from articles group by words order by min(word_count)",
+          "bars", ("articles", "shortest", "longest", "median"), "No articles yet."),
+    Panel("sites", "Articles per site",
+          "select coalesce(nullif(trim(site_name), ''), nullif(regexp_extract(url, '^https?://([^/:]+)', 1), ''),"
+          " '(no URL)') as site, count(*) as articles from articles group by all"
+          " order by articles desc, site limit {top}",
+          "bars", ("articles",), "No articles yet."),
     Panel("languages", "Language mix",
           "select language, count(*) as articles from articles group by all order by articles desc, language",
           "bars", ("articles",), "No articles yet."),
@@ -151,7 +186,11 @@ def chart_svg(panel: Panel, result: Result) -> str:
 
     # text.parse_math off: a name with two "$" in it is a label, not a formula
     with rc_context({"svg.fonttype": "none", "svg.hashsalt": panel.key, "font.size": 9, "text.parse_math": False}):
-        if panel.kind == "stacked":
+        if panel.kind == "timeline":
+            categories, series = _stacks(panel, result)
+            figure = Figure(figsize=(9.0, 3.6))
+            draw_timeline(figure.subplots(), [row[0] for row in result.rows], series, panel.values[0])
+        elif panel.kind == "stacked":
             categories, series = _stacks(panel, result)
             figure = Figure(figsize=(min(9.0, 2.5 + 0.5 * len(categories)), 3.6))
             _draw_stacked(figure.subplots(), categories, series,
@@ -185,6 +224,26 @@ def _draw_stacked(axes: Axes, categories: list[str], series: dict[str, list[floa
         bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
     crowded = len(categories) > 6
     axes.set_xticks(positions, categories, rotation=45 if crowded else 0, ha="right" if crowded else "center")
+    axes.set_ylabel(unit)
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
+    axes.spines[["top", "right"]].set_visible(False)
+
+
+def draw_timeline(axes: Axes, dates: list, series: dict[str, list[float]], unit: str) -> None:
+    """Stacked bars on a date axis: the distance between bars is the time between their days. A bar is a
+    day wide, or wider over a long span so that it stays visible (1/250 of the span)."""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    days = list(dict.fromkeys(dates))
+    width = max(0.9, (max(days) - min(days)).days / 250)
+    bottoms = [0] * len(days)
+    for name, heights in series.items():
+        axes.bar(days, heights, bottom=bottoms, width=width, linewidth=0, label=name)
+        bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
+    locator = AutoDateLocator(minticks=3, maxticks=10)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     axes.set_ylabel(unit)
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1, 1))

@@ -12,12 +12,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     """Add the ``report`` command to the CLI."""
     parser = commands.add_parser(
         "report", help="write a self-contained HTML report with charts about an output folder",
-        description="Charts of articles per day by section, language mix, top entities, dateline places, "
-                    "rejections by reason and run history, each with its figures as a table.")
+        description="Charts of articles per day by section (on a time axis), data quality (unknown sections, "
+                    "missing and day-only dates, missing titles and bylines), date and section sources, word "
+                    "counts, articles per site, language mix, top entities, dateline places, rejections by "
+                    "reason and run history, each with its figures as a table.")
     add_output_folder(parser)
     parser.add_argument("--html", metavar="FILE", help=f"where to write the report (default DIR/{REPORT_FILE})")
     parser.add_argument("--top", type=int, default=DEFAULT_TOP, metavar="N",
-                        help=f"entities and dateline places shown (default {DEFAULT_TOP})")
+                        help=f"entities, dateline places and sites shown (default {DEFAULT_TOP})")
     parser.set_defaults(handler=report_command)
 
 

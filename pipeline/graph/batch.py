@@ -24,6 +24,7 @@ from pipeline.graph.stages import (
     AddEntities,
     CleanAndEnrich,
     KeepNewRejections,
+    KeepUrlBearing,
     LedgerRows,
     ReadCaptures,
     Resolve,
@@ -33,7 +34,9 @@ from pipeline.graph.stages import (
     WriteLedger,
     WritePartition,
     count,
+    has_url,
     rejection_row,
+    replaced_without_url,
 )
 from pipeline.output.key_index import KeyIndexSettings, KeyReads, committed_rows
 from pipeline.output.ledger import InputFile
@@ -41,6 +44,8 @@ from pipeline.output.lock import Fence
 from pipeline.output.schema import ARTICLE_GLOB, REJECTED_GLOB
 from pipeline.output.summary import counters
 from pipeline.runtime.worker_watch import failing_when_a_worker_dies
+from transforms.identity import article_id
+from transforms.stories import StorySettings, group_stories, signature
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,7 @@ class BuildArticles(beam.PTransform):
         cleaned = captures | "CleanAndEnrich" >> beam.ParDo(
             CleanAndEnrich(spec.cfg, spec.run_id, spec.version, spec.progress_dir)).with_outputs(
             REJECTED, main="articles")
-        new_ids = cleaned.articles | "NewIds" >> beam.Map(lambda a: a["article_id"])
+        new_ids = cleaned.articles | "NewIds" >> beam.FlatMap(_ids_to_meet)
         read_files = frozenset(f.path for f in spec.files)
         committed = captures.pipeline | "CommittedArticles" >> Committed(
             spec.output, ARTICLE_GLOB, "article_id", KeyIndexSettings.from_config(spec.cfg), new_ids, read_files)
@@ -151,9 +156,10 @@ class BuildArticles(beam.PTransform):
             | "JoinByCapture" >> beam.CoGroupByKey()
             | "Supersede" >> beam.ParDo(Supersede()).with_outputs(DROPS, main="articles")
         )
-        drops = superseded[DROPS]
+        merged = superseded.articles | "MergeInputKinds" >> MergeInputKinds(spec, committed, read_files)
+        drops = (superseded[DROPS], merged["drops"]) | "AllDrops" >> beam.Flatten()
         resolved = (
-            {"new": superseded.articles | "ByArticleId" >> beam.Map(lambda a: (a["article_id"], a)),
+            {"new": merged["articles"] | "ByArticleId" >> beam.Map(lambda a: (a["article_id"], a)),
              "committed": committed | "ById" >> beam.Map(lambda row: (row[0], row[1])),
              "dropped": drops | "DroppedById" >> beam.Map(lambda drop: (drop[1], drop[0]))}
             | "JoinCommitted" >> beam.CoGroupByKey()
@@ -162,10 +168,97 @@ class BuildArticles(beam.PTransform):
         entities = spec.cfg["entities"]
         rows = (
             resolved.rows
+            | "GroupStories" >> GroupStories(StorySettings(**spec.cfg.get("stories", {})))
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=entities["batch_size"])
             | "AddEntities" >> beam.ParDo(AddEntities(spec.cfg, spec.progress_dir))
         )
-        return {"rows": rows, "rejected": cleaned[REJECTED], "outcomes": resolved[OUTCOMES], "drops": drops}
+        outcomes = (resolved[OUTCOMES], merged["outcomes"]) | "ResolveOutcomes" >> beam.Flatten()
+        return {"rows": rows, "rejected": cleaned[REJECTED], "outcomes": outcomes, "drops": drops}
+
+
+class GroupStories(beam.PTransform):
+    """Each row with its ``story_id``: syndicated copies of one story (near-identical bodies, MinHash LSH
+    over word shingles, ``transforms.stories``) share one.
+
+    The rows' signatures meet in one group, so copies are found across all the captures of this
+    pipeline (a chunk of a run); the rows themselves stay where they are and look their story up.
+    """
+
+    def __init__(self, settings: StorySettings):
+        super().__init__()
+        self.settings = settings
+
+    def expand(self, rows):
+        settings = self.settings
+        stories = (
+            rows
+            | "Signatures" >> beam.Map(lambda a: (None, (a["article_id"], signature(a["body"], settings))))
+            | "OneGroup" >> beam.GroupByKey()
+            | "Cluster" >> beam.FlatMap(lambda group: group_stories(group[1], settings).items())
+        )
+        return rows | "WithStory" >> beam.Map(
+            lambda a, ids: {**a, "story_id": ids[a["article_id"]]}, beam.pvalue.AsDict(stories))
+
+
+def _ids_to_meet(article: dict):
+    """The committed ids a new row can meet: its own, and for a row with URL the ``body:`` id its content
+    had as a file without URL (``MergeInputKinds``)."""
+    yield article["article_id"]
+    if has_url(article):
+        yield article_id(None, article["body"])
+
+
+class MergeInputKinds(beam.PTransform):
+    """One article, one row, whatever the input kind: the same content as a file without URL (``body:``
+    id) and as a record with URL (``url:`` id) is one article, and the URL-bearing row wins.
+
+    In this run and against rows committed earlier: a new ``body:`` row is a duplicate when a new or
+    committed row has its ``content_hash`` (``KeepUrlBearing``); a committed ``body:`` row whose content a
+    new ``url:`` row carries is dropped from its file (``drops``, as superseded rows are). Takes the
+    committed ``(article_id, file, source_uri)`` rows of ``BuildArticles``; returns ``articles``,
+    ``drops`` and ``outcomes``.
+    """
+
+    def __init__(self, spec: RunSpec, committed: beam.PCollection, read_files: frozenset[str]):
+        super().__init__()
+        self.spec, self.committed, self.read_files = spec, committed, read_files
+
+    def expand(self, articles):
+        spec, read_files = self.spec, self.read_files
+        without_url = articles | "WithoutUrl" >> beam.Filter(lambda a: not has_url(a))
+        committed_content = (
+            articles.pipeline
+            | "CommittedContent" >> Committed(
+                spec.output, ARTICLE_GLOB, "content_hash", KeyIndexSettings.from_config(spec.cfg),
+                without_url | "NewContent" >> beam.Map(lambda a: a["content_hash"]), read_files)
+            | "NotReadAgain" >> beam.Filter(lambda row: source_file(row[2]) not in read_files)
+        )
+        kept = (
+            {"new": articles | "ByContent" >> beam.Map(lambda a: (a["content_hash"], a)),
+             "committed": committed_content | "CommittedByContent" >> beam.Map(lambda row: (row[0], row[1]))}
+            | "JoinContent" >> beam.CoGroupByKey()
+            | "KeepUrlBearing" >> beam.ParDo(KeepUrlBearing()).with_outputs(OUTCOMES, main="articles")
+        )
+        drops = (
+            {"with_url": kept.articles | "UrlRowsByBodyId" >> beam.FlatMap(_body_id_of_url_row),
+             "committed": self.committed | "BodyRowsById" >> beam.FlatMap(_committed_body_row, read_files)}
+            | "JoinBodyIds" >> beam.CoGroupByKey()
+            | "ReplacedWithoutUrl" >> beam.FlatMap(replaced_without_url)
+        )
+        return {"articles": kept.articles, "drops": drops, "outcomes": kept[OUTCOMES]}
+
+
+def _body_id_of_url_row(article: dict):
+    if has_url(article):
+        yield article_id(None, article["body"]), None
+
+
+def _committed_body_row(row: tuple[str, str, str], read_files: frozenset[str]):
+    """A committed ``body:`` row as ``(id, file)``, unless its capture is read again in this run (then
+    ``Supersede`` decides)."""
+    key, path, source_uri = row
+    if key.startswith("body:") and source_file(source_uri) not in read_files:
+        yield key, path
 
 
 def _keyed_by_capture_if_read(row: tuple[str, str, str], read: frozenset[str]):

@@ -7,6 +7,7 @@ worker), never at graph-construction time.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import time
@@ -229,7 +230,7 @@ class AddEntities(beam.DoFn):
             found = self.recognizer.recognise(language, [a["body"] for a in articles]) if model else None
             for position, article in enumerate(articles):
                 entities = found[position] if found else []
-                article["entities"] = [{"text": e.text, "label": e.label, "count": e.count} for e in entities]
+                article["entities"] = [dataclasses.asdict(e) for e in entities]
                 article["entities_model"] = model
                 count("entities", len(entities))
                 yield article
@@ -256,6 +257,45 @@ class Supersede(beam.DoFn):
         files = sorted({path for path, _ in old})
         for article in articles:
             yield {**article, SUPERSEDES: files} if files else article
+
+
+class KeepUrlBearing(beam.DoFn):
+    """For all new rows sharing one ``content_hash``: a row without URL (``body:`` id) is a duplicate when a
+    row with URL (``url:`` id) has that content in this run, or a row committed earlier does.
+
+    The same page read as a loose file and as a WARC or JSONL record is one article; its URL is the
+    better identity, so the URL-bearing row is kept. Committed rows come from files this run does not
+    read again (a capture read again is judged by its new row).
+    """
+
+    def process(self, element):
+        _, grouped = element
+        rows = list(grouped["new"])
+        in_run = any(has_url(row) for row in rows)
+        if not in_run and not any(True for _ in grouped["committed"]):
+            yield from rows
+            return
+        for row in rows:
+            if has_url(row):
+                yield row
+                continue
+            count("articles_duplicates_in_run" if in_run else "articles_already_committed")
+            count("articles_duplicates_across_kinds")
+            yield outcome(row["source_uri"], "duplicates")
+
+
+def has_url(row: dict) -> bool:
+    """True for a row identified by its URL (``url:`` id), false for one identified by its body."""
+    return row["article_id"].startswith("url:")
+
+
+def replaced_without_url(element):
+    """``(file, id)`` drops for committed ``body:`` rows whose content a new ``url:`` row carries."""
+    _, grouped = element
+    if any(True for _ in grouped["with_url"]):
+        for path in grouped["committed"]:
+            count("articles_replaced_by_url_copy")
+            yield path, element[0]
 
 
 class Resolve(beam.DoFn):

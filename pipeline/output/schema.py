@@ -10,7 +10,10 @@ import pyarrow as pa
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
-ENTITY = pa.struct([("text", pa.string()), ("label", pa.string()), ("count", pa.int32())])
+# ``text`` as the article writes the entity; ``canonical`` the name all articles give it (a place as the
+# gazetteer names it, a person by the full name); ``country_code`` (ISO 3166-1) for places.
+ENTITY = pa.struct([("text", pa.string()), ("label", pa.string()), ("count", pa.int32()),
+                    ("canonical", pa.string()), ("country_code", pa.string())])
 
 ARTICLE_SCHEMA = pa.schema([
     ("article_id", pa.string()),
@@ -41,6 +44,7 @@ ARTICLE_SCHEMA = pa.schema([
     ("entities_model", pa.string()),
     ("furniture_removed", pa.map_(pa.string(), pa.int32())),
     ("content_hash", pa.string()),
+    ("story_id", pa.string()),  # shared by syndicated copies of one story (near-identical bodies)
     ("pipeline_version", pa.string()),
     ("run_id", pa.string()),
 ])

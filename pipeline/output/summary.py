@@ -29,6 +29,7 @@ class RunSummary:
     duplicates_in_run: int = 0
     already_committed: int = 0
     replaced: int = 0
+    replaced_by_url_copy: int = 0  # committed rows without URL whose content came again with its URL
     rejections_withdrawn: int = 0
     skipped_outside_window: int = 0
     files_listed: int = 0
@@ -80,6 +81,7 @@ def fill_from_counters(summary: RunSummary, totals: dict[str, int]) -> RunSummar
     summary.duplicates_in_run = totals.get("articles_duplicates_in_run", 0)
     summary.already_committed = totals.get("articles_already_committed", 0)
     summary.replaced = totals.get("articles_replaced", 0)
+    summary.replaced_by_url_copy = totals.get("articles_replaced_by_url_copy", 0)
     summary.rejections_withdrawn = totals.get("rejections_withdrawn", 0)
     summary.skipped_outside_window = totals.get("captures_outside_window", 0)
     summary.rejected = totals.get("rejected", 0)
@@ -118,6 +120,9 @@ def render(summary: RunSummary) -> str:
     ]
     if summary.replaced:
         lines.append(f"  replaced            {summary.replaced} earlier rows (rewritten captures or --reprocess)")
+    if summary.replaced_by_url_copy:
+        lines.append(f"  replaced            {summary.replaced_by_url_copy} earlier rows without URL by their copy "
+                     "with URL")
     lines.append(f"  duplicates          {summary.duplicates_in_run} in this run, "
                  f"{summary.already_committed} already in output")
     if summary.skipped_outside_window:

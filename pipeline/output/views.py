@@ -37,8 +37,11 @@ _JSON_TYPES = {str: "VARCHAR", int: "BIGINT", float: "DOUBLE", bool: "BOOLEAN", 
                dict[str, int]: "MAP(VARCHAR, BIGINT)"}
 _RUN_TYPE_OVERRIDES = {"started_at": "TIMESTAMPTZ"}  # an ISO string in the file, a timestamp to the analyst
 
+# One row per entity of an article, named by its canonical form (so "US" and "United States" count as one);
+# ``written`` is how that article wrote it.
 _ENTITIES = """create or replace view entities as
-select article_id, date, section, language, e.text as entity, e.label as label, e.count as mentions
+select article_id, date, section, language, e.canonical as entity, e.label as label, e.count as mentions,
+       e.country_code as country_code, e.text as written
 from (select article_id, date, section, language, unnest(entities) as e from articles);"""
 
 

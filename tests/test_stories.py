@@ -1,0 +1,85 @@
+"""Syndicated copies of one story share a ``story_id``: MinHash LSH over word shingles."""
+
+from __future__ import annotations
+
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+import apache_beam as beam
+import duckdb
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from pipeline.cli import main
+from pipeline.graph.batch import GroupStories
+from transforms.stories import StorySettings, group_stories, shingles, signature
+
+STORIES = Path(__file__).parent / "fixtures" / "stories"
+SETTINGS = StorySettings()
+
+
+def body(name: str) -> str:
+    return (STORIES / name).read_text()
+
+
+def test_shingles_are_runs_of_folded_words():
+    assert shingles("The Port, the PORT!", 2) == {"the port", "port the"}
+    assert shingles("One two three", 2) == {"one two", "two three"}
+    assert shingles("", 5) == set()
+
+
+def test_a_copy_with_a_paragraph_dropped_and_a_credit_added_is_the_same_story():
+    found = group_stories([(name, signature(body(name), SETTINGS))
+                           for name in ("velmar-wire.txt", "velmar-copy.txt", "velmar-other.txt")], SETTINGS)
+    assert found["velmar-wire.txt"] == found["velmar-copy.txt"]
+    assert found["velmar-other.txt"] != found["velmar-wire.txt"]  # same topic and names, another story
+
+
+def test_copies_linked_through_a_third_are_one_story_named_after_the_smallest_id():
+    wire = body("velmar-wire.txt")
+    paragraphs = wire.split("\n\n")
+    first_half = "\n\n".join(paragraphs[:5])
+    second_half = "\n\n".join(paragraphs[3:])
+    found = group_stories([("c", signature(second_half, SETTINGS)), ("a", signature(wire, SETTINGS)),
+                           ("b", signature(first_half, SETTINGS))], StorySettings(threshold=0.4))
+    assert found["a"] == found["b"] == found["c"]
+    assert found == group_stories([("b", signature(first_half, SETTINGS)), ("a", signature(wire, SETTINGS)),
+                                   ("c", signature(second_half, SETTINGS))], StorySettings(threshold=0.4))
+
+
+def test_a_short_body_is_a_story_of_its_own():
+    short = "Velmar port strike ends after pay deal, union says."
+    assert signature(short, SETTINGS) is None
+    found = group_stories([("a", signature(short, SETTINGS)), ("b", signature(short, SETTINGS))], SETTINGS)
+    assert found["a"] != found["b"]
+
+
+def partition(pairs: list[tuple[str, str]]) -> list[list[str]]:
+    """``(article_id, story_id)`` pairs as the sorted lists of articles sharing a story."""
+    stories = defaultdict(list)
+    for article, story in pairs:
+        stories[story].append(article)
+    return sorted(sorted(articles) for articles in stories.values())
+
+
+def test_group_stories_gives_every_row_its_story():
+    rows = [{"article_id": name, "body": body(name)}
+            for name in ("velmar-wire.txt", "velmar-copy.txt", "velmar-other.txt")]
+    with TestPipeline() as pipeline:
+        found = (pipeline | beam.Create(rows) | GroupStories(SETTINGS)
+                 | beam.Map(lambda a: (a["article_id"], a["story_id"])) | beam.combiners.ToList())
+        assert_that(found | beam.Map(partition),
+                    equal_to([[["velmar-copy.txt", "velmar-wire.txt"], ["velmar-other.txt"]]]))
+
+
+def test_a_run_over_seed_shaped_copies_writes_a_shared_story_id(tmp_path):
+    captures = tmp_path / "in"
+    shutil.copytree(STORIES, captures)
+    assert main(["run", "--input", str(captures), "--output", str(tmp_path / "out"), "--quiet"]) == 0
+    glob = f"{tmp_path}/out/date=*/section=*/*.parquet"
+    found = dict(duckdb.sql(f"select regexp_extract(source_uri, '[^/]+$'), story_id from read_parquet('{glob}', "
+                            "hive_partitioning=true)").fetchall())
+    assert set(found) == {"velmar-wire.txt", "velmar-copy.txt", "velmar-other.txt"}
+    assert found["velmar-wire.txt"] == found["velmar-copy.txt"] != found["velmar-other.txt"]
+    assert all(story.startswith("story:") for story in found.values())
