@@ -1,0 +1,129 @@
+"""newsbeam on the local engines of ``make engines-up``: a Flink cluster, a Spark cluster and a Kafka broker.
+
+Marked ``engines``: ``make test`` leaves them out, ``make test-engines`` runs them (``.ci/run`` brings the
+engines up first). A run on Flink or Spark needs Beam's job-server jar, which ``make engines`` fetches
+through Maven; where the registry does not serve it, the run is skipped with the reason ``make engines``
+recorded, never faked with another runner.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.cli import main
+from pipeline.schema import ARTICLE_GLOB, REJECTED_GLOB
+
+pytestmark = pytest.mark.engines
+
+REPO = Path(__file__).resolve().parent.parent
+ENGINES = REPO / ".engines"
+SAMPLES = REPO / "samples"
+BOOTSTRAP = "127.0.0.1:9092"
+# Summary figures that must not depend on the engine (timings, ids and paths do).
+SUMMARY_COUNTS = ("files_read", "captures_read", "articles_written", "duplicates_in_run", "already_committed",
+                  "rejected", "rejected_by_reason", "partitions")
+
+
+def answer(url: str) -> dict:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return json.load(response)
+    except OSError as error:
+        pytest.fail(f"{url} does not answer ({error}): run `make engines-up` first")
+
+
+def rows(output: Path, glob: str) -> list[tuple]:
+    """Every row of the output's files matching ``glob``, but ``run_id``, sorted: the run's row set."""
+    files = sorted(output.glob(glob))
+    if not files:
+        return []
+    query = f"SELECT * EXCLUDE (run_id) FROM read_parquet({[str(f) for f in files]}, hive_partitioning = true)"
+    return sorted(duckdb.sql(query).fetchall(), key=repr)
+
+
+def summary_counts(output: Path) -> dict:
+    [path] = (output / "_runs").glob("*.json")
+    summary = json.loads(path.read_text())
+    return {name: summary[name] for name in SUMMARY_COUNTS}
+
+
+@pytest.fixture(scope="module")
+def sample_captures() -> Path:
+    subprocess.run([sys.executable, str(SAMPLES / "build_samples.py")], check=True, capture_output=True)
+    return SAMPLES / "captures"
+
+
+@pytest.fixture(scope="module")
+def default_output(sample_captures, tmp_path_factory) -> Path:
+    output = tmp_path_factory.mktemp("default")
+    assert main(["run", "--input", str(sample_captures), "--output", str(output), "--quiet"]) in (0, 4)
+    return output
+
+
+def test_flink_cluster_has_one_taskmanager_with_two_slots():
+    overview = answer("http://127.0.0.1:8081/overview")
+    assert (overview["taskmanagers"], overview["slots-total"]) == (1, 2)
+    versions = dict(line.split("=", 1) for line in (REPO / "engines" / "versions.env").read_text().splitlines()
+                    if line and not line.startswith("#"))
+    assert overview["flink-version"] == versions["FLINK_VERSION"]
+
+
+def test_spark_master_has_one_worker_with_two_cores():
+    master = answer("http://127.0.0.1:8080/json/")
+    assert (master["status"], master["aliveworkers"], master["cores"]) == ("ALIVE", 1, 2)
+
+
+def test_sample_producer_records_come_back_from_the_broker(sample_captures, tmp_path):
+    from confluent_kafka import Consumer, TopicPartition
+
+    topic = f"produce-{tmp_path.name}"
+    sent = [line for line in (sample_captures / "feed.jsonl").read_bytes().splitlines() if line.strip()]
+    done = subprocess.run([sys.executable, "-m", "samples.produce", "--topic", topic], cwd=REPO, check=True,
+                          capture_output=True, text=True)
+    assert done.stdout.strip() == f"sent {len(sent)} records to {topic} on {BOOTSTRAP}"
+    consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": topic, "enable.auto.commit": False})
+    try:
+        partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        received = []
+        while len(received) < len(sent):
+            message = consumer.poll(30)
+            assert message is not None, f"only {len(received)} of {len(sent)} records came back"
+            received.append(message.value())
+    finally:
+        consumer.close()
+    assert sorted(received) == sorted(sent)
+
+
+@pytest.mark.parametrize("engine, jar", [("flink", "beam-runners-flink-1.20-job-server"),
+                                         ("spark", "beam-runners-spark-3-job-server")])
+def test_cluster_run_gives_the_default_runners_rows(engine, jar, sample_captures, default_output, tmp_path,
+                                                    monkeypatch):
+    """Same articles (every column but run_id), same dead letters, same summary counts as the local engine."""
+    missing = ENGINES / "jars" / f"{jar}.missing"
+    if missing.exists():
+        pytest.skip(missing.read_text().strip())
+    monkeypatch.chdir(REPO)  # the configs name the jar relative to the checkout
+    output = tmp_path / engine
+    code = main(["run", "--config", f"configs/{engine}-local.yaml", "--input", str(sample_captures),
+                 "--output", str(output), "--quiet"])
+    assert code in (0, 4)
+    assert rows(output, ARTICLE_GLOB) == rows(default_output, ARTICLE_GLOB) != []
+    assert rows(output, REJECTED_GLOB) == rows(default_output, REJECTED_GLOB) != []
+    assert summary_counts(output) == summary_counts(default_output)
+
+
+def test_second_engines_up_starts_nothing():
+    """A second `engines-up` finds every process alive and starts none."""
+    before = {path.name: path.read_text() for path in (ENGINES / "run").glob("*.pid")}
+    done = subprocess.run(["bash", "engines/up.sh"], cwd=REPO, capture_output=True, text=True, check=True)
+    assert "started" not in done.stdout
+    assert {path.name: path.read_text() for path in (ENGINES / "run").glob("*.pid")} == before
+    assert len(before) == 5
