@@ -102,6 +102,32 @@ def test_sample_producer_records_come_back_from_the_broker(sample_captures, tmp_
     assert sorted(received) == sorted(sent)
 
 
+def test_a_new_job_starts_each_partition_at_the_groups_committed_offset(tmp_path):
+    """What a restarted Kafka stream resumes from: committed offsets, else each partition's start."""
+    import apache_beam as beam
+    from apache_beam.testing.util import assert_that, equal_to
+    from confluent_kafka import Consumer, TopicPartition
+
+    from pipeline.kafka_source import PartitionStarts
+    from samples.produce import produce
+
+    topic = group = f"starts-{tmp_path.name}"
+    assert produce(topic, [b"{}"] * 4, BOOTSTRAP) == 4
+
+    def assert_starts(expected: list[tuple[str, int, int]]) -> None:
+        with beam.Pipeline(runner="FnApiRunner") as pipeline:
+            starts = pipeline | beam.Create([topic]) | beam.ParDo(PartitionStarts(BOOTSTRAP, group))
+            assert_that(starts, equal_to(expected))
+
+    assert_starts([(topic, 0, 0), (topic, 1, 0)])
+    consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": group, "enable.auto.commit": False})
+    try:
+        consumer.commit(offsets=[TopicPartition(topic, 1, 1)], asynchronous=False)
+    finally:
+        consumer.close()
+    assert_starts([(topic, 0, 0), (topic, 1, 1)])
+
+
 @pytest.mark.parametrize("engine, jar", [("flink", "beam-runners-flink-1.20-job-server"),
                                          ("spark", "beam-runners-spark-3-job-server")])
 def test_cluster_run_gives_the_default_runners_rows(engine, jar, sample_captures, default_output, tmp_path,
