@@ -3,6 +3,7 @@
 #   Flink  - PyPI's apache-flink + apache-flink-libraries wheels carry Flink's bin/ scripts and lib/ jars.
 #   Spark  - PyPI's pyspark carries Spark's jars and bin/spark-class (standalone Master and Worker).
 #   Kafka  - Maven Central's kafka_2.13 jars and their dependencies (a single-node KRaft broker).
+#   Prism  - Beam's portable runner in Go, `go install`ed from Beam's Go module.
 #   Beam   - the Flink and Spark job servers and the IO expansion service, for pyproject's apache-beam
 #            version, through `mvn dependency:copy`: Beam itself never downloads a jar at run time.
 # PyPI's engine packages pin other versions of Beam's dependencies, so they go --no-deps into folders
@@ -38,6 +39,17 @@ if [[ ! -f $ENGINES/kafka/.fetched ]]; then
         "$DEPENDENCY:copy-dependencies" -DincludeScope=runtime -DoutputDirectory="$PWD/$ENGINES/kafka/libs"
     touch "$ENGINES/kafka/.fetched"
     echo "engines: kafka <- org.apache.kafka:kafka_$SCALA_BINARY:$KAFKA_VERSION"
+fi
+
+# Prism, Beam's own portable runner (a Go program, built from Beam's Go module at pyproject's version):
+# it runs the unbounded graph through the same job API and Fn API as the Flink job server, without Java.
+if [[ ! -x $ENGINES/bin/prism ]]; then
+    if command -v go >/dev/null 2>&1; then
+        GOBIN="$PWD/$ENGINES/bin" go install "github.com/apache/beam/sdks/v2/go/cmd/prism@v$BEAM_VERSION"
+        echo "engines: prism <- github.com/apache/beam/sdks/v2/go/cmd/prism@v$BEAM_VERSION"
+    else
+        echo "engines: warning: no Go toolchain, so no Prism: the streaming tests will be skipped" >&2
+    fi
 fi
 
 # A Beam jar Maven Central does not serve is recorded in NAME.missing (what the engine tests report

@@ -61,6 +61,13 @@ class PartitionStarts(beam.DoFn):
             consumer.close()
 
 
+class _CheckpointOnly(OffsetRestrictionTracker):
+    """Splits only to checkpoint (fraction 0): half of an endless range is offsets no message will ever have."""
+
+    def try_split(self, fraction_of_remainder: float):
+        return super().try_split(0) if fraction_of_remainder == 0 else None
+
+
 class _FromStart(RestrictionProvider):
     """A partition's restriction: every offset from its start on."""
 
@@ -68,7 +75,7 @@ class _FromStart(RestrictionProvider):
         return OffsetRange(element[2], sys.maxsize)
 
     def create_tracker(self, restriction: OffsetRange) -> OffsetRestrictionTracker:
-        return OffsetRestrictionTracker(restriction)
+        return _CheckpointOnly(restriction)
 
     def restriction_size(self, element, restriction: OffsetRange) -> int:
         return restriction.size()
@@ -101,8 +108,9 @@ class ReadPartition(beam.DoFn):
             self.consumer.close()
 
     @beam.DoFn.unbounded_per_element()
-    def process(self, element: tuple[str, int, int],
-                tracker=_OFFSETS, watermark=_WATERMARK, finalizer=beam.DoFn.BundleFinalizerParam):
+    def process(self, element: tuple[str, int, int], finalizer=beam.DoFn.BundleFinalizerParam,
+                tracker=_OFFSETS, watermark=_WATERMARK):
+        # Beam passes the tracker and the estimator by name, the other parameters by position: they come last.
         from confluent_kafka import TopicPartition
 
         topic, partition, _ = element
@@ -125,9 +133,9 @@ class ReadPartition(beam.DoFn):
             now = Timestamp.of(time.time())
             if now > (watermark.current_watermark() or Timestamp(0)):
                 watermark.set_watermark(now)
-        else:
-            committed = TopicPartition(topic, partition, last.offset() + 1)
-            finalizer.register(lambda: self.consumer.commit(offsets=[committed], asynchronous=False))
+        # Every bundle asks for finalization (some runners finalize every bundle of a stage that asks once).
+        committed = TopicPartition(topic, partition, position if last is None else last.offset() + 1)
+        finalizer.register(lambda: self.consumer.commit(offsets=[committed], asynchronous=False))
         tracker.defer_remainder(IDLE_RESUME if last is None else Duration(seconds=0))
 
 

@@ -9,8 +9,10 @@ recorded, never faked with another runner.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -25,6 +27,7 @@ pytestmark = pytest.mark.engines
 REPO = Path(__file__).resolve().parent.parent
 ENGINES = REPO / ".engines"
 SAMPLES = REPO / "samples"
+PRISM = ENGINES / "bin" / "prism"
 BOOTSTRAP = "127.0.0.1:9092"
 # Summary figures that must not depend on the engine (timings, ids and paths do).
 SUMMARY_COUNTS = ("files_read", "captures_read", "articles_written", "duplicates_in_run", "already_committed",
@@ -153,3 +156,107 @@ def test_second_engines_up_starts_nothing():
     assert "started" not in done.stdout
     assert {path.name: path.read_text() for path in (ENGINES / "run").glob("*.pid")} == before
     assert len(before) == 5
+
+
+# --------------------------------------------------------------------------------------------------
+# The Kafka stream (configs/stream-kafka-flink.yaml) on Prism, Beam's portable runner: the same job API,
+# Fn API, splittable DoFn and bundle finalization the Flink job server would use.
+
+WINDOW_SECONDS = 10
+STORY = ("Harbour officials in {place} said on Monday that the new ferry terminal would open next spring, "
+         "after two years of delays.\n\nThe terminal will handle four ferries an hour at peak times, "
+         "the port authority said in a statement.")
+
+
+def record(slug: str) -> bytes:
+    """One JSONL capture record of a story at ``https://port.example/business/<slug>`` (its article_id)."""
+    return json.dumps({"url": f"https://port.example/business/{slug}", "text": STORY.format(place=slug.title()),
+                       "fetched_at": "2024-05-14T09:00:00Z", "published_at": "2024-05-14T08:00:00Z",
+                       "section": "business"}).encode()
+
+
+def start_stream(config: Path, output: Path, log: Path) -> subprocess.Popen:
+    command = [sys.executable, "-m", "pipeline.cli", "stream", "--engine", "--config", str(config),
+               "--output", str(output), "--runner", "PrismRunner", f"--prism_location={PRISM}",
+               "--environment_type=LOOPBACK"]
+    with log.open("a") as sink:
+        return subprocess.Popen(command, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT)
+
+
+def stop_stream(job: subprocess.Popen) -> None:
+    """Cancel the job as a user does (Ctrl-C): the submitter stops Prism and its workers."""
+    job.send_signal(signal.SIGINT)
+    try:
+        job.wait(60)
+    except subprocess.TimeoutExpired:
+        job.kill()
+        job.wait()
+
+
+def wait_until(ready, what: str, job: subprocess.Popen, log: Path) -> float:
+    """Seconds until ``ready()`` holds (the job writes its rows as atomic files, commits offsets to Kafka)."""
+    clock = time.monotonic()
+    while not ready():
+        assert job.poll() is None, f"the stream job exited with {job.returncode}:\n{log.read_text()[-3000:]}"
+        assert time.monotonic() < clock + 300, f"no {what} after 300 s:\n{log.read_text()[-3000:]}"
+        time.sleep(0.5)
+    return time.monotonic() - clock
+
+
+def committed(topic: str, group: str) -> int:
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": group, "enable.auto.commit": False})
+    try:
+        return sum(max(p.offset, 0) for p in consumer.committed(
+            [TopicPartition(topic, 0), TopicPartition(topic, 1)], timeout=30))
+    finally:
+        consumer.close()
+
+
+def test_kafka_stream_survives_a_restart_without_losing_or_doubling_records(tmp_path):
+    if not PRISM.exists():
+        pytest.skip("no Prism binary: `make engines` builds it with Go")
+    from samples.produce import produce
+
+    topic = group = f"stream-{tmp_path.name}"
+    config = tmp_path / "stream.yaml"
+    config.write_text(f"extends: {REPO / 'configs' / 'stream-kafka-flink.yaml'}\n"
+                      "entities: {enabled: false}\n"
+                      f"stream: {{topic: {topic}, group: {group}, window_seconds: {WINDOW_SECONDS}}}\n")
+    output, log = tmp_path / "out", tmp_path / "stream.log"
+    produce(topic, [record("alpha"), record("beta"), b"this is not a capture record"], BOOTSTRAP)
+
+    def articles(count: int):
+        return lambda: len(rows(output, ARTICLE_GLOB)) >= count
+
+    def read_and_committed(count: int):
+        return lambda: committed(topic, group) >= count
+
+    job = start_stream(config, output, log)
+    try:
+        wait_until(articles(2), "2 articles", job, log)
+        wait_until(lambda: len(rows(output, REJECTED_GLOB)) >= 1, "dead letter", job, log)
+        produce(topic, [record("gamma")], BOOTSTRAP)  # while the job runs
+        latency = wait_until(articles(3), "3rd article", job, log)
+        assert latency <= 2 * WINDOW_SECONDS, f"a record produced while running took {latency:.1f} s"
+        wait_until(read_and_committed(4), "offsets committed", job, log)
+    finally:
+        stop_stream(job)
+
+    produce(topic, [record("delta"), record("alpha")], BOOTSTRAP)  # a new record and a repeat, while stopped
+    job = start_stream(config, output, log)
+    try:
+        wait_until(articles(4), "4th article", job, log)
+        wait_until(read_and_committed(6), "the repeat read", job, log)
+        # A later record's window closes after the repeat's: once it is written, so would the repeat be.
+        produce(topic, [record("epsilon")], BOOTSTRAP)
+        wait_until(articles(5), "5th article", job, log)
+    finally:
+        stop_stream(job)
+
+    ids = duckdb.sql(f"SELECT url FROM read_parquet('{output}/{ARTICLE_GLOB}')").fetchall()
+    assert sorted(url for (url,) in ids) == [f"https://port.example/business/{slug}"
+                                             for slug in ("alpha", "beta", "delta", "epsilon", "gamma")]
+    [(reason,)] = duckdb.sql(f"SELECT reason FROM read_parquet('{output}/{REJECTED_GLOB}')").fetchall()
+    assert reason == "malformed_json"
