@@ -175,10 +175,9 @@ def record(slug: str) -> bytes:
                        "section": "business"}).encode()
 
 
-def start_stream(config: Path, output: Path, log: Path) -> subprocess.Popen:
+def start_stream(config: Path, output: Path, log: Path, *extra: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "pipeline.cli", "stream", "--engine", "--config", str(config),
-               "--output", str(output), "--runner", "PrismRunner", f"--prism_location={PRISM}",
-               "--environment_type=LOOPBACK"]
+               "--output", str(output), "--runner", "PrismRunner", f"--prism_location={PRISM}", *extra]
     with log.open("a") as sink:
         return subprocess.Popen(command, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT)
 
@@ -214,9 +213,14 @@ def committed(topic: str, group: str) -> int:
         consumer.close()
 
 
-def test_kafka_stream_survives_a_restart_without_losing_or_doubling_records(tmp_path):
+@pytest.fixture
+def prism() -> Path:
     if not PRISM.exists():
         pytest.skip("no Prism binary: `make engines` builds it with Go")
+    return PRISM
+
+
+def test_kafka_stream_survives_a_restart_without_losing_or_doubling_records(prism, tmp_path):
     from samples.produce import produce
 
     topic = group = f"stream-{tmp_path.name}"
@@ -260,3 +264,26 @@ def test_kafka_stream_survives_a_restart_without_losing_or_doubling_records(tmp_
                                              for slug in ("alpha", "beta", "delta", "epsilon", "gamma")]
     [(reason,)] = duckdb.sql(f"SELECT reason FROM read_parquet('{output}/{REJECTED_GLOB}')").fetchall()
     assert reason == "malformed_json"
+
+
+def test_file_watch_stream_writes_files_dropped_while_it_runs(prism, tmp_path):
+    """configs/stream-flink.yaml's graph (file watch), with the SDK workers in the submitting process."""
+    config, inbox, output, log = tmp_path / "watch.yaml", tmp_path / "inbox", tmp_path / "out", tmp_path / "w.log"
+    config.write_text(f"extends: {REPO / 'configs' / 'stream-flink.yaml'}\n"
+                      "entities: {enabled: false}\n"
+                      f"stream: {{poll_seconds: 2, window_seconds: {WINDOW_SECONDS}}}\n"
+                      "beam_options: {environment_type: LOOPBACK, environment_config: null, job_endpoint: null,"
+                      " artifact_endpoint: null}\n")
+    inbox.mkdir()
+    (inbox / "alpha.jsonl").write_bytes(record("alpha") + b"\n")
+    job = start_stream(config, output, log, "--watch", str(inbox))
+    try:
+        wait_until(lambda: len(rows(output, ARTICLE_GLOB)) >= 1, "article of the first file", job, log)
+        (inbox / ".beta.jsonl").write_bytes(record("beta") + b"\n")
+        (inbox / ".beta.jsonl").rename(inbox / "beta.jsonl")  # the drop convention: write, then rename
+        wait_until(lambda: len(rows(output, ARTICLE_GLOB)) >= 2, "article of the dropped file", job, log)
+    finally:
+        stop_stream(job)
+    urls = duckdb.sql(f"SELECT url FROM read_parquet('{output}/{ARTICLE_GLOB}')").fetchall()
+    assert sorted(url for (url,) in urls) == ["https://port.example/business/alpha",
+                                              "https://port.example/business/beta"]
