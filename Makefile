@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= out/demo
+NEWSBEAM_CORPORA ?= ../shared/corpora
 
 .PHONY: help setup demo test test-engines engines engines-up engines-down eval lint clean
 
@@ -13,7 +14,7 @@ help:
 	@echo "make engines      - fetch Flink, Spark, Kafka and Beam's job-server jars once into .engines/"
 	@echo "make engines-up   - start them on localhost (Flink :8081, Spark :7077, Kafka :9092); engines-down stops them"
 	@echo "make test-engines - the tests that run on those engines (after engines-up)"
-	@echo "make eval   - score the pipeline against the evaluation corpora in ../shared/corpora (newsbeam eval all)"
+	@echo "make eval   - score the pipeline against the evaluation corpora in $$NEWSBEAM_CORPORA (default ../shared/corpora)"
 	@echo "make lint   - ruff"
 	@echo "make clean  - remove .venv and out/"
 
@@ -51,7 +52,7 @@ test-engines: setup
 	$(BIN)/python -m pytest -q -m engines
 
 eval: setup
-	$(BIN)/newsbeam eval all
+	NEWSBEAM_CORPORA=$(NEWSBEAM_CORPORA) $(BIN)/newsbeam eval all
 
 lint: setup
 	$(BIN)/ruff check pipeline transforms quality tests benchmarks samples

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from pipeline.cli import main
-from pipeline.schema import ARTICLE_GLOB, REJECTED_GLOB
+from pipeline.output.schema import ARTICLE_GLOB, REJECTED_GLOB
 
 pytestmark = pytest.mark.engines
 
@@ -111,7 +111,7 @@ def test_a_new_job_starts_each_partition_at_the_groups_committed_offset(tmp_path
     from apache_beam.testing.util import assert_that, equal_to
     from confluent_kafka import Consumer, TopicPartition
 
-    from pipeline.kafka_source import PartitionStarts
+    from pipeline.graph.kafka_source import PartitionStarts
     from samples.produce import produce
 
     topic = group = f"starts-{tmp_path.name}"

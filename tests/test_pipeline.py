@@ -19,8 +19,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline.cli import main
-from pipeline.options import EXIT_NOTHING_TO_DO
-from pipeline.schema import ARTICLE_SCHEMA
+from pipeline.cli.options import EXIT_NOTHING_TO_DO
+from pipeline.output.schema import ARTICLE_SCHEMA
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_MTIME = datetime(2022, 7, 9, 15, 0, tzinfo=UTC).timestamp()
@@ -268,7 +268,9 @@ def test_exit_codes(tmp_path):
 
 _WRITE_PARQUET = """
 import io
-import pipeline.schema, pyarrow as pa, pyarrow.parquet as pq
+from pipeline.runtime.process import prepare_process
+prepare_process()  # what newsbeam's entry points do first
+import pyarrow as pa, pyarrow.parquet as pq
 pq.write_table(pa.table({"body": ["text"] * 100_000}), io.BytesIO(), compression="zstd")
 print(pa.default_memory_pool().backend_name, pa.mimalloc_memory_pool().max_memory())
 """
@@ -289,7 +291,7 @@ def test_parquet_is_written_from_the_system_allocator_unless_arrow_is_told_other
 _EXIT_LEAVING_GARBAGE = """
 import atexit, gc, sys
 from pathlib import Path
-from pipeline.fast_exit import exit_without_collecting
+from pipeline.runtime.fast_exit import exit_without_collecting
 gc.disable()  # the cycle below stays uncollected until the exit
 folder = Path(sys.argv[1])
 class Cycle:
@@ -312,14 +314,14 @@ def test_a_newsbeam_process_ends_without_the_last_collection_but_runs_its_exit_h
 
 _RUN_NOTING_DUCKDB = """
 import sys
-import pipeline.batch
+import pipeline.graph.batch
 from pipeline.cli import main
-execute, seen = pipeline.batch.execute, []
+execute, seen = pipeline.graph.batch.execute, []
 def noting(spec, options):
     counters = execute(spec, options)
     seen.append("duckdb" in sys.modules)
     return counters
-pipeline.batch.execute = noting
+pipeline.graph.batch.execute = noting
 code = main(["run", "--input", sys.argv[1], "--output", sys.argv[2], "--quiet"])
 print(code, seen, "duckdb" in sys.modules)
 """

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from pipeline.cli import main
-from pipeline.compact import compact_partition
+from pipeline.output.compaction import compact_partition
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTICLES = "read_parquet('{out}/date=*/section=*/*.parquet', hive_partitioning=true)"

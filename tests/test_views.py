@@ -18,9 +18,9 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline.analyst.sql import StatementBuffer
 from pipeline.cli import main
-from pipeline.query import StatementBuffer
-from pipeline.views import VIEW_NAMES, connect, write_views
+from pipeline.output.views import VIEW_NAMES, connect, write_views
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 DAY = date(2024, 5, 14)  # the day the README's "one day's stories" query asks for

@@ -24,7 +24,7 @@ from apache_beam.transforms.core import RestrictionProvider
 from apache_beam.transforms.window import TimestampedValue
 from apache_beam.utils.timestamp import Duration, Timestamp
 
-from pipeline.stages import count
+from pipeline.graph.stages import count
 
 # How long one process call waits for messages, and how long a caught-up partition rests before the
 # runner calls again.

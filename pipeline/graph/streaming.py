@@ -28,11 +28,8 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from pipeline.captures import capture_from_record, is_capture_path, read_limits
 from pipeline.config import ConfigError
-from pipeline.graph import Committed
-from pipeline.key_index import KeyIndexSettings
-from pipeline.ledger import InputFile, list_inputs
-from pipeline.schema import ARTICLE_GLOB, REJECTED_GLOB
-from pipeline.stages import (
+from pipeline.graph.batch import Committed
+from pipeline.graph.stages import (
     FILES,
     OUTCOMES,
     REJECTED,
@@ -43,6 +40,9 @@ from pipeline.stages import (
     count,
     rejection_row,
 )
+from pipeline.output.key_index import KeyIndexSettings
+from pipeline.output.ledger import InputFile, list_inputs
+from pipeline.output.schema import ARTICLE_GLOB, REJECTED_GLOB
 from transforms.records import Capture, Rejection
 
 DUPLICATES = "duplicates"
@@ -404,7 +404,7 @@ def build_streaming_pipeline(pipeline: beam.Pipeline, cfg: dict, output: str, ru
                 | "WatchFiles" >> WatchFiles(settings)
                 | "ReadFiles" >> CapturesFromFiles(read_settings))
     elif settings.source == "kafka":
-        from pipeline.kafka_source import ReadKafka
+        from pipeline.graph.kafka_source import ReadKafka
 
         read = (pipeline
                 | "ReadKafka" >> ReadKafka(settings.bootstrap_servers, settings.topic, settings.group)
