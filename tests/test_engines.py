@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -32,6 +33,11 @@ BOOTSTRAP = "127.0.0.1:9092"
 # Summary figures that must not depend on the engine (timings, ids and paths do).
 SUMMARY_COUNTS = ("files_read", "captures_read", "articles_written", "duplicates_in_run", "already_committed",
                   "rejected", "rejected_by_reason", "partitions")
+
+
+def fresh_topic(purpose: str) -> str:
+    """A topic (and consumer group) no earlier run used: the broker keeps its data across restarts."""
+    return f"{purpose}-{uuid.uuid4().hex[:12]}"
 
 
 def answer(url: str) -> dict:
@@ -83,10 +89,10 @@ def test_spark_master_has_one_worker_with_two_cores():
     assert (master["status"], master["aliveworkers"], master["cores"]) == ("ALIVE", 1, 2)
 
 
-def test_sample_producer_records_come_back_from_the_broker(sample_captures, tmp_path):
+def test_sample_producer_records_come_back_from_the_broker(sample_captures):
     from confluent_kafka import Consumer, TopicPartition
 
-    topic = f"produce-{tmp_path.name}"
+    topic = fresh_topic("produce")
     sent = [line for line in (sample_captures / "feed.jsonl").read_bytes().splitlines() if line.strip()]
     done = subprocess.run([sys.executable, "-m", "samples.produce", "--topic", topic], cwd=REPO, check=True,
                           capture_output=True, text=True)
@@ -105,7 +111,7 @@ def test_sample_producer_records_come_back_from_the_broker(sample_captures, tmp_
     assert sorted(received) == sorted(sent)
 
 
-def test_a_new_job_starts_each_partition_at_the_groups_committed_offset(tmp_path):
+def test_a_new_job_starts_each_partition_at_the_groups_committed_offset():
     """What a restarted Kafka stream resumes from: committed offsets, else each partition's start."""
     import apache_beam as beam
     from apache_beam.testing.util import assert_that, equal_to
@@ -114,7 +120,7 @@ def test_a_new_job_starts_each_partition_at_the_groups_committed_offset(tmp_path
     from pipeline.graph.kafka_source import PartitionStarts
     from samples.produce import produce
 
-    topic = group = f"starts-{tmp_path.name}"
+    topic = group = fresh_topic("starts")
     assert produce(topic, [b"{}"] * 4, BOOTSTRAP) == 4
 
     def assert_starts(expected: list[tuple[str, int, int]]) -> None:
@@ -223,7 +229,7 @@ def prism() -> Path:
 def test_kafka_stream_survives_a_restart_without_losing_or_doubling_records(prism, tmp_path):
     from samples.produce import produce
 
-    topic = group = f"stream-{tmp_path.name}"
+    topic = group = fresh_topic("stream")
     config = tmp_path / "stream.yaml"
     config.write_text(f"extends: {REPO / 'configs' / 'stream-kafka-flink.yaml'}\n"
                       "entities: {enabled: false}\n"
