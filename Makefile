@@ -9,12 +9,15 @@ PREFIX ?= $(HOME)/.local
 BINDIR ?= $(PREFIX)/bin
 NEWSBEAM_CORPORA ?= ../shared/corpora
 
-.PHONY: help setup install uninstall demo test eval lint clean
+.PHONY: help setup install uninstall demo test test-engines engines engines-up engines-down eval lint clean
 
 help:
 	@echo "make install - set up .venv and link newsbeam into $(BINDIR) (make install BINDIR=... to choose)"
 	@echo "make demo   - set up .venv, run the batch job on samples/captures into $(DEMO_OUT), show a DuckDB summary"
-	@echo "make test   - set up .venv and run the tests"
+	@echo "make test   - set up .venv and run the tests (not those that need the local engines)"
+	@echo "make engines      - fetch Flink, Spark, Kafka and Beam's job-server jars once into .engines/"
+	@echo "make engines-up   - start them on localhost (Flink :8081, Spark :7077, Kafka :9092); engines-down stops them"
+	@echo "make test-engines - the tests that run on those engines (after engines-up)"
 	@echo "make eval   - score the pipeline against the evaluation corpora in $$NEWSBEAM_CORPORA (default ../shared/corpora)"
 	@echo "make lint   - ruff"
 	@echo "make clean  - remove .venv and out/"
@@ -47,7 +50,19 @@ demo: setup
 	$(BIN)/python samples/show.py $(DEMO_OUT)
 
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not engines"
+
+engines:
+	PYTHON=$(PYTHON) engines/fetch.sh
+
+engines-up: engines
+	engines/up.sh
+
+engines-down:
+	engines/down.sh
+
+test-engines: setup
+	$(BIN)/python -m pytest -q -m engines
 
 eval: setup
 	NEWSBEAM_CORPORA=$(NEWSBEAM_CORPORA) $(BIN)/newsbeam eval all

@@ -30,6 +30,8 @@ PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 BEAM_VERSION = next(re.fullmatch(r"apache-beam==(\S+)", d.split("#")[0].strip()).group(1)
                     for d in PYPROJECT["project"]["dependencies"] if d.startswith("apache-beam=="))
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+ENGINE_VERSIONS = dict(line.split("=", 1) for line in (REPO / "engines" / "versions.env").read_text().splitlines()
+                       if line and not line.startswith("#"))
 
 
 def options_for(*argv: str):
@@ -72,6 +74,19 @@ def test_spark_config_lands_in_portable_options():
     assert (portable.job_endpoint, portable.environment_type, portable.environment_config) == (
         "localhost:8099", "EXTERNAL", "localhost:50000")
     assert beam_errors(options) == []
+
+
+def test_local_engine_configs_name_the_jars_make_engines_fetches():
+    """The job-server jars of pyproject's Beam and of the Flink minor the local cluster runs."""
+    minor = ENGINE_VERSIONS["FLINK_VERSION"].rsplit(".", 1)[0]
+    flink = options_for("--config", str(CONFIGS / "flink-local.yaml")).get_all_options()
+    assert (flink["runner"], flink["flink_master"], flink["flink_version"]) == ("FlinkRunner", "localhost:8081", minor)
+    assert flink["flink_job_server_jar"] == f".engines/jars/beam-runners-flink-{minor}-job-server-{BEAM_VERSION}.jar"
+    spark = options_for("--config", str(CONFIGS / "spark-local.yaml")).get_all_options()
+    assert (spark["runner"], spark["spark_master_url"]) == ("SparkRunner", "spark://127.0.0.1:7077")
+    assert spark["spark_job_server_jar"] == f".engines/jars/beam-runners-spark-3-job-server-{BEAM_VERSION}.jar"
+    for options in (flink, spark):
+        assert options["environment_type"] == "LOOPBACK"
 
 
 def test_dataflow_config_lands_in_google_cloud_worker_and_setup_options():
@@ -159,6 +174,7 @@ def test_compose_images_are_pinned_and_agree_with_pyproject():
     minor = ".".join(flink.split(".")[:2])
     assert job_server == f"apache/beam_flink{minor}_job_server:{BEAM_VERSION}"
     assert minor in FlinkRunnerOptions.PUBLISHED_FLINK_VERSIONS
+    assert flink == ENGINE_VERSIONS["FLINK_VERSION"]  # the Flink that `make test-engines` runs on
     built = {image for name, image in images.items() if "build" in COMPOSE["services"][name]}
     assert built == {f"newsbeam:{PYPROJECT['project']['version']}"}
 

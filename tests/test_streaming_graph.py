@@ -159,7 +159,7 @@ def run_messages(message: str, bodies: list[bytes], output: Path) -> tuple[dict,
     pipeline = streaming_pipeline()
     (pipeline
      | "Messages" >> EventStream().add_elements([at(body, 10) for body in bodies]).advance_watermark_to_infinity()
-     | "Read" >> CapturesFromMessages(message, "projects/p/subscriptions/s", cfg["read"])
+     | "Read" >> CapturesFromMessages(message, "pubsub://projects/p/subscriptions/s", cfg["read"])
      | "WriteStream" >> WriteStream(cfg, stream_settings(cfg), str(output), RUN_ID, "test"))
     pipeline.run().wait_until_finish()
     glob = f"{output}/date=*/section=*/*.parquet"
@@ -221,7 +221,7 @@ def reaches(wiring: dict[str, set[str]], start: str, end: str) -> bool:
     return False
 
 
-@pytest.mark.parametrize("name", ["stream-flink", "stream-dataflow"])
+@pytest.mark.parametrize("name", ["stream-flink", "stream-dataflow", "stream-kafka-flink"])
 def test_the_engine_configs_build_an_unbounded_graph_into_the_same_sink(tmp_path, name):
     cfg = load_run_config(CONFIG_DIR / f"{name}.yaml")
     assert cfg["beam_options"]["streaming"] is True
@@ -230,7 +230,7 @@ def test_the_engine_configs_build_an_unbounded_graph_into_the_same_sink(tmp_path
     pipeline = beam.Pipeline(runner="BundleBasedDirectRunner", options=PipelineOptions(streaming=True))
     written = build_streaming_pipeline(pipeline, cfg, str(tmp_path / "out"), RUN_ID, "test")
 
-    source = "WatchFiles/Match" if cfg["stream"]["source"] == "watch" else "ReadPubSub"
+    source = {"watch": "WatchFiles/Match", "pubsub": "ReadPubSub", "kafka": "ReadKafka"}[cfg["stream"]["source"]]
     wiring = labels_and_inputs(pipeline)
     assert not written["articles"].is_bounded and not written["rejected"].is_bounded
     for step in ("WriteStream/CleanAndEnrich", "WriteStream/Deduplicate/FirstSeen", "WriteStream/Window",
@@ -244,7 +244,9 @@ def test_the_engine_configs_build_an_unbounded_graph_into_the_same_sink(tmp_path
 
 
 @pytest.mark.parametrize(("stream", "problem"), [
-    ({"source": "kafka"}, "source must be one of"),
+    ({"source": "rabbitmq"}, "source must be one of"),
+    ({"source": "kafka", "topic": "captures"}, "needs `bootstrap_servers` and `topic`"),
+    ({"source": "kafka", "bootstrap_servers": "k:9092", "topic": "t", "message": "blob"}, "message must be one of"),
     ({"window_seconds": 0}, "must be positive"),
     ({"watch": None}, "needs `watch`"),
     ({"source": "pubsub"}, "exactly one of `subscription` and `topic`"),

@@ -1,12 +1,12 @@
 """The unbounded form of the graph, for engines that run it (Flink, Dataflow), selected by a ``stream:`` block.
 
-    file watch | Pub/Sub --> ReadCaptures | CleanAndEnrich | FirstSeen(article_id) | fixed windows
+    file watch | Pub/Sub | Kafka --> ReadCaptures | CleanAndEnrich | FirstSeen(article_id) | fixed windows
         | AddEntities | per window pane: WritePartition into date=/section=
     rejections ---> FirstSeen(rejection_id) | fixed windows | per window pane: WritePartition into _rejected/
 
-Event time is arrival time (the watch's poll time, Pub/Sub's publish time), so a window is a commit batch;
-an article still lands in the partition of its own date. De-duplication runs before windowing, in the
-global window, because Beam scopes state to key *and* window.
+Event time is arrival time (the watch's poll time, Pub/Sub's publish time, Kafka's timestamp), so a window
+is a commit batch; an article still lands in the partition of its own date. De-duplication runs before
+windowing, in the global window, because Beam scopes state to key *and* window.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from pipeline.output.schema import ARTICLE_GLOB, REJECTED_GLOB
 from transforms.records import Capture, Rejection
 
 DUPLICATES = "duplicates"
-SOURCES = ("watch", "pubsub")
+SOURCES = ("watch", "pubsub", "kafka")
 MESSAGES = ("path", "record")
 
 
@@ -65,6 +65,8 @@ class StreamSettings:
     subscription: str | None = None
     topic: str | None = None
     message: str = "path"
+    bootstrap_servers: str | None = None
+    group: str = "newsbeam"
     runner_flags: tuple[str, ...] = ()
 
 
@@ -94,7 +96,9 @@ def _problem(s: StreamSettings) -> str | None:
         return "source watch needs `watch` (a glob) and a positive `poll_seconds`"
     if s.source == "pubsub" and bool(s.subscription) == bool(s.topic):
         return "source pubsub needs exactly one of `subscription` and `topic`"
-    if s.source == "pubsub" and s.message not in MESSAGES:
+    if s.source == "kafka" and not (s.bootstrap_servers and s.topic):
+        return "source kafka needs `bootstrap_servers` and `topic`"
+    if s.source in ("pubsub", "kafka") and s.message not in MESSAGES:
         return f"message must be one of {', '.join(MESSAGES)}, not {s.message!r}"
     return None
 
@@ -175,8 +179,9 @@ def message_path(data: bytes) -> str | None:
 
 
 def message_uri(origin: str, data: bytes) -> str:
-    """A message's ``source_uri``: where it came from and its content hash (a redelivery has the same one)."""
-    return f"pubsub://{origin}#sha256={hashlib.sha256(data).hexdigest()[:16]}"
+    """A message's ``source_uri``: where it came from (``pubsub://…``, ``kafka://…``) and its content hash
+    (a redelivery has the same one)."""
+    return f"{origin}#sha256={hashlib.sha256(data).hexdigest()[:16]}"
 
 
 class FilesFromMessages(beam.DoFn):
@@ -399,9 +404,15 @@ def build_streaming_pipeline(pipeline: beam.Pipeline, cfg: dict, output: str, ru
         read = (pipeline
                 | "WatchFiles" >> WatchFiles(settings)
                 | "ReadFiles" >> CapturesFromFiles(read_settings))
+    elif settings.source == "kafka":
+        from pipeline.graph.kafka_source import ReadKafka
+
+        read = (pipeline
+                | "ReadKafka" >> ReadKafka(settings.bootstrap_servers, settings.topic, settings.group)
+                | "Messages" >> CapturesFromMessages(settings.message, f"kafka://{settings.topic}", read_settings))
     else:
         read = (pipeline
                 | "ReadPubSub" >> read_pubsub(settings)
-                | "Messages" >> CapturesFromMessages(settings.message, settings.subscription or settings.topic,
-                                                     read_settings))
+                | "Messages" >> CapturesFromMessages(
+                    settings.message, f"pubsub://{settings.subscription or settings.topic}", read_settings))
     return read | "WriteStream" >> WriteStream(cfg, settings, output, run_id, version)
