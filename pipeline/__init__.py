@@ -3,8 +3,8 @@
 import logging
 import os
 
-# Arrow's default memory pool (mimalloc) keeps memory that Parquet reading and writing freed: with it, the
-# chunk peaks of a local run after the first were 11-14 MB higher and crept up faster (benchmarks/HISTORY.md).
+# Arrow's default memory pool (mimalloc) keeps memory that Parquet reading and writing freed, so each chunk
+# of a local run would peak higher than the one before (docs/performance.md).
 # Arrow picks its pool once, from this variable, when pyarrow is imported, so it is set before anything
 # imports it; a value the user set wins, and worker processes started from here inherit it.
 os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
