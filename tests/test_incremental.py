@@ -200,10 +200,14 @@ def test_a_killed_run_leaves_a_stale_lock_that_the_next_run_takes_over(captures,
 def test_wait_takes_the_lock_once_it_is_released(captures, tmp_path):
     output = tmp_path / "out"
     with OutputLock(str(output), "holder"):
-        process = spawn(captures, output, "--wait", "--entities", "off")
-        time.sleep(3)
+        process = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "--log-level", "INFO", "run", "--input",
+                                    str(captures), "--output", str(output), "--wait", "--entities", "off"],
+                                   stderr=subprocess.PIPE, text=True)
+        said = next((line for line in iter(process.stderr.readline, "") if "waiting: " in line), "")
+        assert "another run holds the lock: run holder" in said
         assert process.poll() is None  # still waiting
-    assert process.wait(timeout=300) == 0
+    _, errors = process.communicate(timeout=300)
+    assert process.returncode == 0, errors
     assert len(table(output)) == 3
 
 
