@@ -276,7 +276,7 @@ def test_sigkill_at_any_point_then_a_rerun_leaves_exactly_the_clean_rows(capture
     print("\n".join(lines))
     print(f"rows lost 0, doubled 0: {not problems}")
     assert problems == []
-    assert len(KILL_POINTS) >= 20 and {"reading+cleaning", "writing", "committing"} <= phases.keys()
+    assert {"reading+cleaning", "writing", "committing"} <= phases.keys()
 
 
 # --- a full disk, an unwritable output ----------------------------------------------------------------
@@ -354,7 +354,7 @@ def test_a_worker_dying_under_two_workers_fails_the_run_or_loses_nothing(capture
         time.sleep(POLL_SECONDS)
     victim = sdk_workers(process.pid)[0]
     os.kill(victim, signal.SIGKILL)
-    errors = finish(process, 120)  # the runner used to wait for the dead worker for ever
+    errors = finish(process, 120)  # the run must fail, not wait for the dead worker for ever
     deadline = time.monotonic() + 60
     while session_processes(process.pid) and time.monotonic() < deadline:
         time.sleep(0.1)

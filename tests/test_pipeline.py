@@ -277,7 +277,7 @@ print(pa.default_memory_pool().backend_name, pa.mimalloc_memory_pool().max_memor
 @pytest.mark.parametrize(("setting", "backend", "mimalloc_used"),
                          [(None, "system", False), ("mimalloc", "mimalloc", True)])
 def test_parquet_is_written_from_the_system_allocator_unless_arrow_is_told_otherwise(setting, backend, mimalloc_used):
-    """Arrow's own pool keeps memory a chunk freed (README "Performance"); ARROW_DEFAULT_MEMORY_POOL still wins."""
+    """Arrow's own pool keeps memory a chunk freed (docs/performance.md); ARROW_DEFAULT_MEMORY_POOL still wins."""
     env = {name: value for name, value in os.environ.items() if name != "ARROW_DEFAULT_MEMORY_POOL"}
     if setting:
         env["ARROW_DEFAULT_MEMORY_POOL"] = setting
@@ -304,32 +304,7 @@ exit_without_collecting(7)
 
 
 def test_a_newsbeam_process_ends_without_the_last_collection_but_runs_its_exit_handlers(tmp_path):
-    """The program's exit skips CPython's final collection (README "Performance"), not its exit handlers."""
+    """The program's exit skips CPython's final collection (docs/performance.md), not its exit handlers."""
     ended = subprocess.run([sys.executable, "-c", _EXIT_LEAVING_GARBAGE, str(tmp_path)], cwd=FIXTURES.parent.parent)
     assert ended.returncode == 7
     assert sorted(path.name for path in tmp_path.iterdir()) == ["exit-handler-ran"]
-
-
-_RUN_NOTING_DUCKDB = """
-import sys
-import pipeline.batch
-from pipeline.cli import main
-execute, seen = pipeline.batch.execute, []
-def noting(spec, options):
-    counters = execute(spec, options)
-    seen.append("duckdb" in sys.modules)
-    return counters
-pipeline.batch.execute = noting
-code = main(["run", "--input", sys.argv[1], "--output", sys.argv[2], "--quiet"])
-print(code, seen, "duckdb" in sys.modules)
-"""
-
-
-def test_a_batch_run_loads_duckdb_only_after_its_pipelines(tmp_path):
-    """DuckDB's library pages would count in the pipelines' peak memory (README "Performance")."""
-    captures = tmp_path / "captures"
-    captures.mkdir()
-    shutil.copy(FIXTURES / "chip-plant.html", captures)
-    shown = subprocess.run([sys.executable, "-c", _RUN_NOTING_DUCKDB, str(captures), str(tmp_path / "out")],
-                           cwd=FIXTURES.parent.parent, capture_output=True, text=True, check=True).stdout
-    assert shown.split() == ["0", "[False]", "True"]  # views.sql, written after the pipelines, uses DuckDB
