@@ -5,11 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= out/demo
 
-.PHONY: help setup demo test eval lint clean
+.PHONY: help setup demo test test-all eval lint clean
 
 help:
 	@echo "make demo   - set up .venv, run the batch job on samples/captures into $(DEMO_OUT), show a DuckDB summary"
-	@echo "make test   - set up .venv and run the tests"
+	@echo "make test   - set up .venv and run the fast tests (under two minutes)"
+	@echo "make test-all - set up .venv and run every test, the slow process-level ones too (what CI runs)"
 	@echo "make eval   - score the pipeline against the evaluation corpora in ../shared/corpora (newsbeam eval all)"
 	@echo "make lint   - ruff"
 	@echo "make clean  - remove .venv and out/"
@@ -33,6 +34,9 @@ demo: setup
 	$(BIN)/python samples/show.py $(DEMO_OUT)
 
 test: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-all: setup
 	$(BIN)/python -m pytest -q
 
 eval: setup

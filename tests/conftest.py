@@ -52,11 +52,12 @@ def layout_rules(run_config, sections) -> LayoutRules:
     return LayoutRules.from_config(boilerplate, compile_rules(boilerplate["furniture"]), sections)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_output(tmp_path_factory) -> Path:
     """The output of ``make demo``: samples/build_samples.py, then a real run over the sample captures.
 
     The captures are copied below pytest's temporary folder first, so the tests never write into the checkout.
+    Built once per session: the tests that use it only read it (or add a report or views file beside it).
     """
     samples = Path(__file__).resolve().parent.parent / "samples"
     captures = tmp_path_factory.mktemp("samples") / "captures"

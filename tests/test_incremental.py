@@ -24,6 +24,8 @@ from pipeline.config import CONFIG_DIR
 from pipeline.lock import LOCK_NAME, OutputLock
 from pipeline.options import EXIT_LOCKED, EXIT_NOTHING_READ, EXIT_NOTHING_TO_DO
 
+pytestmark = pytest.mark.slow  # every test here starts processes or runs several pipelines
+
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTICLES = "read_parquet('{out}/date=*/section=*/*.parquet', hive_partitioning=true)"
 

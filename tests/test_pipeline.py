@@ -210,6 +210,7 @@ def test_no_in_progress_files_are_left_behind(mixed):
     assert data_files and all(p.name.startswith("part-") for p in data_files)
 
 
+@pytest.mark.slow
 def test_rerun_adds_no_rows_and_new_captures_add_only_theirs(tmp_path):
     captures, output = tmp_path / "in", tmp_path / "out"
     captures.mkdir()
@@ -228,6 +229,7 @@ def test_rerun_adds_no_rows_and_new_captures_add_only_theirs(tmp_path):
     assert all(p.stat().st_mtime_ns == t for p, t in first_files.items())
 
 
+@pytest.mark.slow
 def test_a_copy_in_a_new_file_of_an_article_committed_earlier_is_a_counted_duplicate(tmp_path):
     """The later run reads only the new file; the committed row it duplicates lives in a file it does not read."""
     captures, output = tmp_path / "in", tmp_path / "out"
@@ -243,6 +245,7 @@ def test_a_copy_in_a_new_file_of_an_article_committed_earlier_is_a_counted_dupli
     assert rows(output) == before
 
 
+@pytest.mark.slow
 def test_rejections_are_not_repeated_by_a_rerun(tmp_path):
     captures, output = tmp_path / "in", tmp_path / "out"
     captures.mkdir()
@@ -254,6 +257,7 @@ def test_rejections_are_not_repeated_by_a_rerun(tmp_path):
     assert last_summary(output)["rejected"] == 1
 
 
+@pytest.mark.slow
 def test_exit_codes(tmp_path):
     empty = tmp_path / "nothing"
     empty.mkdir()

@@ -17,6 +17,8 @@ import pytest
 from pipeline.cli import main
 from pipeline.compact import compact_partition
 
+pytestmark = pytest.mark.slow  # every test here starts processes or runs several pipelines
+
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTICLES = "read_parquet('{out}/date=*/section=*/*.parquet', hive_partitioning=true)"
 
