@@ -4,14 +4,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_OUT ?= out/demo
+NEWSBEAM_CORPORA ?= ../shared/corpora
 
 .PHONY: help setup demo test test-all eval lint clean
 
 help:
 	@echo "make demo   - set up .venv, run the batch job on samples/captures into $(DEMO_OUT), show a DuckDB summary"
-	@echo "make test   - set up .venv and run the fast tests (under two minutes)"
+	@echo "make test   - set up .venv and run the fast tests (the slow ones: make test-all)"
 	@echo "make test-all - set up .venv and run every test, the slow process-level ones too (what CI runs)"
-	@echo "make eval   - score the pipeline against the evaluation corpora in ../shared/corpora (newsbeam eval all)"
+	@echo "make eval   - score the pipeline against the evaluation corpora in $$NEWSBEAM_CORPORA (default ../shared/corpora)"
 	@echo "make lint   - ruff"
 	@echo "make clean  - remove .venv and out/"
 
@@ -40,7 +41,7 @@ test-all: setup
 	$(BIN)/python -m pytest -q
 
 eval: setup
-	$(BIN)/newsbeam eval all
+	NEWSBEAM_CORPORA=$(NEWSBEAM_CORPORA) $(BIN)/newsbeam eval all
 
 lint: setup
 	$(BIN)/ruff check pipeline transforms quality tests benchmarks samples

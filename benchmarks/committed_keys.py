@@ -30,9 +30,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pipeline.cli import main as newsbeam  # noqa: E402
-from pipeline.key_index import KeyIndexSettings, KeyReads, committed_rows  # noqa: E402
-from pipeline.schema import ARTICLE_GLOB, ARTICLE_SCHEMA  # noqa: E402
-from pipeline.sink import write_parquet_files  # noqa: E402
+from pipeline.output.key_index import KeyIndexSettings, KeyReads, committed_rows  # noqa: E402
+from pipeline.output.schema import ARTICLE_GLOB, ARTICLE_SCHEMA  # noqa: E402
+from pipeline.output.sink import write_parquet_files  # noqa: E402
 
 SECTIONS = ("world", "business", "politics", "technology")
 

@@ -20,10 +20,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.ledger import list_inputs
-from pipeline.options import EXIT_NOTHING_TO_DO
-from pipeline.schema import LEDGER_SCHEMA
-from pipeline.sink import write_parquet_files
+from pipeline.cli.options import EXIT_NOTHING_TO_DO
+from pipeline.output.ledger import list_inputs
+from pipeline.output.schema import LEDGER_SCHEMA
+from pipeline.output.sink import write_parquet_files
 
 TEXT = "Main SliderWorld\n\nA headline\n\nBy Jane Doe\n\nCITY (Reuters) - Body text of capture {n}.\n"
 

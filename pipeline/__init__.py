@@ -1,18 +1,8 @@
-"""Beam wiring, IO, options and the command line of newsbeam."""
+"""newsbeam's Beam wiring, IO, bookkeeping and command line; the text logic lives in ``transforms``.
 
-import logging
-import os
-
-# Arrow's default memory pool (mimalloc) keeps memory that Parquet reading and writing freed, so each chunk
-# of a local run would peak higher than the one before (docs/performance.md).
-# Arrow picks its pool once, from this variable, when pyarrow is imported, so it is set before anything
-# imports it; a value the user set wins, and worker processes started from here inherit it.
-os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
-
-
-def _drop_gcp_client_notice(record: logging.LogRecord) -> bool:
-    """Beam warns at import that Google Cloud clients are missing; they are optional here (Dataflow only)."""
-    return "apitools not found" not in str(record.msg)
-
-
-logging.getLogger().addFilter(_drop_gcp_client_notice)
+Sub-packages, each importing only those listed after it (and ``transforms``): ``cli`` (the commands),
+``analyst`` (SQL, shell and report over an output folder), ``graph`` (the batch and streaming graphs),
+``output`` (what a run writes and reads back), ``captures`` (capture readers), ``runtime`` (process
+set-up, logging, progress, worker processes). ``config`` (the run configuration) is read by all of them.
+Importing any of it changes no process state: the entry points call ``runtime.process.prepare_process``.
+"""

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 
 import yaml
 from apache_beam.options.pipeline_options import PipelineOptions
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_DIR = Path(str(resources.files("configs")))  # the configs installed with newsbeam
 DEFAULT_CONFIG = CONFIG_DIR / "local.yaml"
 # Keys of the run config that name another YAML file; it is loaded in place of the name, so workers get
 # the rules with the pipeline and never open a path that exists only where the job was submitted.
@@ -39,7 +39,7 @@ def pipeline_version() -> str:
 
 def load_run_config(path: str | Path | None = None) -> dict:
     """Load a run config, the configs it extends and the rule files they name."""
-    path = Path(path) if path else DEFAULT_CONFIG
+    path = shipped_or_given(Path(path)) if path else DEFAULT_CONFIG
     cfg = _read_layered(path.resolve(), ())
     for key in _INCLUDED:
         if key not in cfg:
@@ -51,8 +51,21 @@ def load_run_config(path: str | Path | None = None) -> dict:
 
 def load_beam_options(path: str | Path | None = None) -> dict:
     """Only the ``beam_options`` of a run config (after ``extends``), without loading any rule file."""
-    path = Path(path) if path else DEFAULT_CONFIG
+    path = shipped_or_given(Path(path)) if path else DEFAULT_CONFIG
     return _checked_beam_options(_read_layered(path.resolve(), ()).get("beam_options"), path)
+
+
+def shipped_or_given(path: Path, beside: Path | None = None) -> Path:
+    """``path`` (relative to ``beside`` or the working folder) when it exists, else the shipped config of that name.
+
+    So ``--config configs/flink.yaml`` and ``extends: local.yaml`` work from any folder with an installed
+    newsbeam, while a file of the user's always wins over a shipped one.
+    """
+    given = (beside / path) if beside is not None else path
+    if given.exists() or path.is_absolute():
+        return given
+    shipped = CONFIG_DIR / (path.relative_to("configs") if path.parts[:1] == ("configs",) else path)
+    return shipped if shipped.is_file() else given
 
 
 def beam_flags(options: Mapping[str, object]) -> list[str]:
@@ -105,7 +118,7 @@ def _read_layered(path: Path, chain: tuple[Path, ...]) -> dict:
         return cfg
     if not isinstance(base, str):
         raise ConfigError(f"{path}: extends must name one config file")
-    return _merge(_read_layered((path.parent / base).resolve(), (*chain, path)), cfg)
+    return _merge(_read_layered(shipped_or_given(Path(base), path.parent).resolve(), (*chain, path)), cfg)
 
 
 def _merge(base: dict, override: dict) -> dict:

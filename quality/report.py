@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import yaml
 
-PUBLISHED = Path(__file__).resolve().parent.parent / "configs" / "eval.yaml"
+PUBLISHED = Path(str(resources.files("configs") / "eval.yaml"))
 
 
 class CorpusError(ValueError):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
-from pipeline.report import REPORT_FILE
-from pipeline.views import VIEWS_FILE, connect
+from pipeline.analyst.report import REPORT_FILE
+from pipeline.output.views import VIEWS_FILE, connect
 
 
 def main(output: str) -> None:

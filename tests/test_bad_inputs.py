@@ -21,7 +21,7 @@ from bad_inputs.outputs import article_rows, config_copy, rejected_rows
 
 from pipeline.captures import source_file
 from pipeline.cli import main
-from pipeline.options import EXIT_NOTHING_READ, EXIT_OK, EXIT_REJECTED
+from pipeline.cli.options import EXIT_NOTHING_READ, EXIT_OK, EXIT_REJECTED
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BOMB_CAP = 4 * MIB

@@ -17,9 +17,8 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.cli import main
 from pipeline.config import load_run_config
-from pipeline.graph import BuildArticles, ReadFiles, RunSpec
-from pipeline.ledger import list_inputs
-from pipeline.stages import (
+from pipeline.graph.batch import BuildArticles, ReadFiles, RunSpec
+from pipeline.graph.stages import (
     DROPS,
     OUTCOMES,
     REJECTED,
@@ -30,6 +29,7 @@ from pipeline.stages import (
     Resolve,
     Supersede,
 )
+from pipeline.output.ledger import list_inputs
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OLD_FILE = "out/date=2024-05-14/section=technology/part-old.parquet"

@@ -21,8 +21,8 @@ from apache_beam.options.pipeline_options_validator import PipelineOptionsValida
 from apache_beam.runners.runner import create_runner
 
 from pipeline.cli import build_parser, main
+from pipeline.cli.options import beam_options
 from pipeline.config import ConfigError, load_run_config
-from pipeline.options import beam_options
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIGS = REPO / "configs"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import evaluate
+from pipeline.cli import eval as evaluate
 from pipeline.cli import main
 from quality.body import averaged_scores, score_texts, shingle_match
 from quality.boilerplate import SegmentCounts, count_segments, segment_scores
@@ -152,3 +152,15 @@ def test_missing_task_module_is_named(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(evaluate.TASKS, "body", ("quality.no_such_task", "x"))
     assert main(["eval", "body", "--corpus", str(tmp_path)]) == 2
     assert "quality.no_such_task" in capsys.readouterr().err
+
+
+def test_eval_all_without_a_corpora_folder_says_how_to_name_one(monkeypatch, capsys):
+    monkeypatch.delenv("NEWSBEAM_CORPORA", raising=False)
+    assert main(["eval", "all"]) == 1
+    assert "--corpus DIR or set NEWSBEAM_CORPORA" in capsys.readouterr().err
+
+
+def test_eval_all_reads_the_corpora_folder_from_the_environment(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("NEWSBEAM_CORPORA", str(tmp_path / "absent"))
+    assert main(["eval", "all"]) == 1
+    assert f"{tmp_path / 'absent'}: no such corpus folder" in capsys.readouterr().err

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.options import EXIT_LOCKED, EXIT_NOTHING_TO_DO
+from pipeline.cli.options import EXIT_LOCKED, EXIT_NOTHING_TO_DO
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -32,11 +32,11 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline.cli import main
-from pipeline.lock import LOCK_NAME
-from pipeline.options import EXIT_FAILED, EXIT_NOTHING_TO_DO, EXIT_OK
-from pipeline.progress import read_totals
-from pipeline.schema import ARTICLE_GLOB, REJECTED_GLOB
-from pipeline.worker_watch import WorkerDied, failing_when_a_worker_dies
+from pipeline.cli.options import EXIT_FAILED, EXIT_NOTHING_TO_DO, EXIT_OK
+from pipeline.output.lock import LOCK_NAME
+from pipeline.output.schema import ARTICLE_GLOB, REJECTED_GLOB
+from pipeline.runtime.progress import read_totals
+from pipeline.runtime.worker_watch import WorkerDied, failing_when_a_worker_dies
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECTIONS = ["Politics", "Business", "Sport", "Culture"]

@@ -20,9 +20,9 @@ import pytest
 import yaml
 
 from pipeline.cli import main
+from pipeline.cli.options import EXIT_LOCKED, EXIT_NOTHING_READ, EXIT_NOTHING_TO_DO
 from pipeline.config import CONFIG_DIR
-from pipeline.lock import LOCK_NAME, OutputLock
-from pipeline.options import EXIT_LOCKED, EXIT_NOTHING_READ, EXIT_NOTHING_TO_DO
+from pipeline.output.lock import LOCK_NAME, OutputLock
 
 pytestmark = pytest.mark.slow  # every test here starts processes or runs several pipelines
 

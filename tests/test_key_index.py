@@ -13,11 +13,11 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from pipeline import key_index
 from pipeline.cli import main
 from pipeline.config import CONFIG_DIR
-from pipeline.key_index import KEY_INDEX_DIR, KeyIndexSettings, KeyReads, committed_rows
-from pipeline.sink import replace_parquet_file, write_parquet_files
+from pipeline.output import key_index
+from pipeline.output.key_index import KEY_INDEX_DIR, KeyIndexSettings, KeyReads, committed_rows
+from pipeline.output.sink import replace_parquet_file, write_parquet_files
 
 FIXTURES = Path(__file__).parent / "fixtures"
 KEYS = pa.schema([("article_id", pa.string()), ("source_uri", pa.string())])
@@ -137,7 +137,7 @@ def test_a_damaged_index_file_is_not_used_and_the_files_are_read(output, caplog)
     rows_and_reads(output)
     [index] = index_files(output)
     index.write_bytes(b"PAR1 not a parquet file")
-    with caplog.at_level(logging.WARNING, logger="pipeline.key_index"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.output.key_index"):
         found, reads = rows_and_reads(output)
     assert {key for key, _, _ in found} == {"a1", "a2", "b1"}
     assert (reads.indexed, reads.read) == (0, 2)
@@ -148,7 +148,7 @@ def test_an_index_that_cannot_be_written_only_costs_reading_the_files(output, ca
     (output / KEY_INDEX_DIR).mkdir()
     (output / KEY_INDEX_DIR / "article_id").write_text("a file where the index folder would go")
     for _ in range(2):
-        with caplog.at_level(logging.WARNING, logger="pipeline.key_index"):
+        with caplog.at_level(logging.WARNING, logger="pipeline.output.key_index"):
             found, reads = rows_and_reads(output)
         assert {key for key, _, _ in found} == {"a1", "a2", "b1"} and (reads.indexed, reads.read) == (0, 2)
     assert "not written" in caplog.text

@@ -19,8 +19,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline.cli import main
-from pipeline.options import EXIT_NOTHING_TO_DO
-from pipeline.schema import ARTICLE_SCHEMA
+from pipeline.cli.options import EXIT_NOTHING_TO_DO
+from pipeline.output.schema import ARTICLE_SCHEMA
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_MTIME = datetime(2022, 7, 9, 15, 0, tzinfo=UTC).timestamp()
@@ -272,7 +272,9 @@ def test_exit_codes(tmp_path):
 
 _WRITE_PARQUET = """
 import io
-import pipeline.schema, pyarrow as pa, pyarrow.parquet as pq
+from pipeline.runtime.process import prepare_process
+prepare_process()  # what newsbeam's entry points do first
+import pyarrow as pa, pyarrow.parquet as pq
 pq.write_table(pa.table({"body": ["text"] * 100_000}), io.BytesIO(), compression="zstd")
 print(pa.default_memory_pool().backend_name, pa.mimalloc_memory_pool().max_memory())
 """
@@ -293,7 +295,7 @@ def test_parquet_is_written_from_the_system_allocator_unless_arrow_is_told_other
 _EXIT_LEAVING_GARBAGE = """
 import atexit, gc, sys
 from pathlib import Path
-from pipeline.fast_exit import exit_without_collecting
+from pipeline.runtime.fast_exit import exit_without_collecting
 gc.disable()  # the cycle below stays uncollected until the exit
 folder = Path(sys.argv[1])
 class Cycle:

@@ -21,7 +21,7 @@ from apache_beam.portability.api import beam_job_api_pb2
 from apache_beam.runners.portability.portable_runner import PortableMetrics
 
 from pipeline.cli import main
-from pipeline.summary import counters
+from pipeline.output.summary import counters
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_MTIME = datetime(2022, 7, 9, 15, 0, tzinfo=UTC).timestamp()

@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from pipeline.cli import main
-from pipeline.progress import ProgressTally, read_totals, render
+from pipeline.runtime.progress import ProgressTally, read_totals, render
 
 
 def test_tallies_of_several_threads_are_summed(tmp_path):

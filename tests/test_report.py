@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from pipeline.analyst.report import PANELS
 from pipeline.cli import main
-from pipeline.report import PANELS
 
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

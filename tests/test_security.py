@@ -17,7 +17,7 @@ from bad_inputs.make_bad_inputs import MTIME, page, text_capture
 from bad_inputs.outputs import article_rows
 
 from pipeline.cli import main
-from pipeline.options import EXIT_OK
+from pipeline.cli.options import EXIT_OK
 
 REPO = Path(__file__).resolve().parents[1]
 PARTITION = re.compile(r"date=\d{4}-\d{2}-\d{2}/section=[a-z0-9]+(?:-[a-z0-9]+)*")

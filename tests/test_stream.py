@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from pipeline.cli import main
-from pipeline.compact import compact_partition
+from pipeline.output.compaction import compact_partition
 
 pytestmark = pytest.mark.slow  # every test here starts processes or runs several pipelines
 

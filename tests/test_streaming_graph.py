@@ -20,8 +20,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
 from pipeline.config import CONFIG_DIR, ConfigError, load_run_config
-from pipeline.ledger import InputFile
-from pipeline.streaming_graph import (
+from pipeline.graph.streaming import (
     CapturesFromFiles,
     CapturesFromMessages,
     FirstSeen,
@@ -30,6 +29,7 @@ from pipeline.streaming_graph import (
     message_path,
     stream_settings,
 )
+from pipeline.output.ledger import InputFile
 
 RUN_ID = "20240601T000000Z-test"
 T0 = 1_715_700_000  # 2024-05-14T15:20:00Z, a multiple of every window size used here

@@ -18,9 +18,9 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline.analyst.sql import StatementBuffer
 from pipeline.cli import main
-from pipeline.query import StatementBuffer
-from pipeline.views import VIEW_NAMES, connect, write_views
+from pipeline.output.views import VIEW_NAMES, connect, write_views
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 QUERYING = README.parent / "docs" / "querying.md"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -19,7 +20,7 @@ import yaml
 from transforms.agencies import AgencyMatcher
 from transforms.gazetteer import Gazetteer, PlaceMatch, fold
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "dateline.yaml"
+DEFAULT_CONFIG = Path(str(resources.files("configs") / "dateline.yaml"))
 
 _LETTERS = r"[^\W\d_]"
 _QUOTES = "\"'“‘«"

@@ -8,6 +8,7 @@ to the dead-letter output.
 One module per concern: `files` opens a file, un-gzips and sniffs it (`streams`, `sniff`) and hands it
 to the reader of its kind (`single` for one-page HTML and text files with their sidecars, `warc`,
 `jsonl`); `fields` reads the dates and strings captures carry; `paths` says which paths are captures.
+Imports ``transforms`` and libraries only: no graph, output or command code.
 """
 
 from pipeline.captures.files import iter_captures

@@ -9,7 +9,7 @@ import duckdb
 import yaml
 
 from pipeline.config import CONFIG_DIR
-from pipeline.schema import ARTICLE_GLOB, REJECTED_GLOB
+from pipeline.output.schema import ARTICLE_GLOB, REJECTED_GLOB
 
 # Columns that differ between two runs over the same input by design; everything else must be equal.
 RUN_COLUMNS = ("run_id", "rejected_at", "rejection_id")

@@ -13,10 +13,7 @@ from datetime import datetime
 import apache_beam as beam
 
 from pipeline.captures import source_file
-from pipeline.key_index import KeyIndexSettings, KeyReads, committed_rows
-from pipeline.ledger import InputFile
-from pipeline.schema import ARTICLE_GLOB, REJECTED_GLOB
-from pipeline.stages import (
+from pipeline.graph.stages import (
     DROPS,
     FILES,
     OUTCOMES,
@@ -38,6 +35,11 @@ from pipeline.stages import (
     count,
     rejection_row,
 )
+from pipeline.output.key_index import KeyIndexSettings, KeyReads, committed_rows
+from pipeline.output.ledger import InputFile
+from pipeline.output.schema import ARTICLE_GLOB, REJECTED_GLOB
+from pipeline.output.summary import counters
+from pipeline.runtime.worker_watch import failing_when_a_worker_dies
 
 
 @dataclass(frozen=True)
@@ -301,3 +303,13 @@ def build_pipeline(pipeline: beam.Pipeline, spec: RunSpec) -> None:
                 | "AllOutcomes" >> beam.Flatten())
     barriers = [articles["paths"], rejected["paths"]]
     _ = {"file": read[FILES], "outcomes": outcomes} | "WriteLedger" >> WriteLedgerAfter(spec, barriers)
+
+
+def execute(spec: RunSpec, options: beam.options.pipeline_options.PipelineOptions) -> dict[str, int]:
+    """Run the batch graph for ``spec`` to completion; return its newsbeam counters."""
+    pipeline = beam.Pipeline(options=options)
+    build_pipeline(pipeline, spec)
+    with failing_when_a_worker_dies():
+        result = pipeline.run()
+        result.wait_until_finish()
+    return counters(result)

@@ -1,16 +1,23 @@
-"""``newsbeam``: the command line. Each command lives in its own module and registers itself here."""
+"""``newsbeam``: the command line, one module per command, named after it, each with a ``register(subparsers)``.
+
+A command parses its options, calls ``graph``, ``output``, ``analyst`` or ``runtime`` and turns the outcome
+into an exit code; what two commands share lives in ``options`` here or in those packages, never in another
+command. Nothing outside this package imports it; ``eval`` alone imports ``quality``. Commands are imported
+when the parser is built, after ``prepare_process`` has set up the process.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 
-from pipeline import batch, compact, evaluate, history, query, report, stream
-from pipeline.fast_exit import exit_without_collecting
-from pipeline.logs import configure_logging
+from pipeline.runtime.fast_exit import exit_without_collecting
+from pipeline.runtime.logs import configure_logging
+from pipeline.runtime.process import prepare_process
 
-# Modules with a ``register(subparsers)`` function; each sets ``handler`` (and ``passes_beam_args``
-# when unknown options are Beam's) on its parser.
-COMMANDS = [batch, compact, evaluate, history, query, report, stream]
+# Modules of this package with a ``register(subparsers)`` function; each sets ``handler`` (and
+# ``passes_beam_args`` when unknown options are Beam's) on its parser.
+COMMANDS = ("run", "compact", "eval", "runs", "sql", "shell", "report", "stream")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,12 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                         help="log level (default INFO, WARNING with a command's --quiet)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMANDS:
-        module.register(commands)
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").register(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    prepare_process()
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "passes_beam_args", False):
@@ -43,6 +51,3 @@ def entry() -> None:
     """The ``newsbeam`` program (``main`` is for callers in a Python process that goes on)."""
     exit_without_collecting(main())
 
-
-if __name__ == "__main__":
-    entry()

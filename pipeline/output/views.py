@@ -19,9 +19,9 @@ import typing
 
 import pyarrow as pa
 
-from pipeline.schema import ARTICLE_GLOB, ARTICLE_SCHEMA, REJECTED_GLOB, REJECTED_SCHEMA
-from pipeline.sink import join, matching_files, write_text_atomically
-from pipeline.summary import RunSummary
+from pipeline.output.schema import ARTICLE_GLOB, ARTICLE_SCHEMA, REJECTED_GLOB, REJECTED_SCHEMA
+from pipeline.output.sink import join, matching_files, write_text_atomically
+from pipeline.output.summary import RunSummary
 
 if typing.TYPE_CHECKING:
     import duckdb

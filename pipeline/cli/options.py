@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
@@ -12,8 +13,8 @@ from pipeline.config import beam_flags, load_beam_options, load_run_config
 # The bare DirectRunner first tries to download a Prism binary, which hangs on a network that accepts
 # connections but never answers; the FnApiRunner is the same local engine without that step.
 LOCAL_RUNNER = "FnApiRunner"
-# The same engine with N worker processes, started so that they log like newsbeam (pipeline/local_runner.py).
-MULTI_PROCESS_RUNNER = "pipeline.local_runner.MultiProcessRunner"
+# The same engine with N worker processes, started so that they log like newsbeam (pipeline/runtime/local_runner.py).
+MULTI_PROCESS_RUNNER = "pipeline.runtime.local_runner.MultiProcessRunner"
 
 # Exit codes a scheduler can act on. 75 is sysexits' EX_TEMPFAIL ("try again later"); 99 is the code
 # Airflow's BashOperator treats as "skipped" by default.
@@ -77,3 +78,16 @@ def expand_input(pattern: str) -> str:
     if "://" not in pattern and os.path.isdir(pattern):
         return os.path.join(os.path.abspath(pattern), "**")
     return os.path.abspath(pattern) if "://" not in pattern else pattern
+
+
+def add_output_folder(parser: argparse.ArgumentParser) -> None:
+    """The ``--output`` of the commands that read an output folder."""
+    parser.add_argument("--output", "-o", required=True, metavar="DIR", help="a newsbeam output folder")
+
+
+def output_exists(output: str) -> bool:
+    """True for an existing local folder or any URL; otherwise says so on stderr."""
+    if "://" in output or os.path.isdir(output):
+        return True
+    print(f"newsbeam: no output folder at {output}", file=sys.stderr)
+    return False

@@ -75,7 +75,7 @@ LEDGER_SCHEMA = pa.schema([
 ])
 LEDGER_GLOB = "_ledger/*.parquet"
 
-# A cache of the keys in committed files (``pipeline/key_index.py``): one row per key of an indexed data file,
+# A cache of the keys in committed files (``pipeline/output/key_index.py``): one row per key of an indexed data file,
 # with the file's size and modification time when it was indexed (a file that no longer has both is read).
 KEY_INDEX_SCHEMA = pa.schema([
     ("file", pa.string()),  # relative to the output folder

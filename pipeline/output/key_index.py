@@ -32,8 +32,8 @@ import pyarrow as pa
 from apache_beam.io.filesystem import BeamIOError, FileMetadata
 from apache_beam.io.filesystems import FileSystems
 
-from pipeline.schema import KEY_INDEX_SCHEMA
-from pipeline.sink import join, matching_metadata, read_parquet, write_parquet_files
+from pipeline.output.schema import KEY_INDEX_SCHEMA
+from pipeline.output.sink import join, matching_metadata, read_parquet, write_parquet_files
 
 KEY_INDEX_DIR = "_keys"
 # Each chunk of a run reads every index file whole, one at a time, so the rows of one file bound that

@@ -14,8 +14,8 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
 from pipeline.captures import is_capture_path
-from pipeline.schema import LEDGER_GLOB
-from pipeline.sink import join, matching_files, read_parquet
+from pipeline.output.schema import LEDGER_GLOB
+from pipeline.output.sink import join, matching_files, read_parquet
 
 _CHUNK = 1 << 20
 

@@ -1,7 +1,7 @@
 """An SDK worker process of a multi-process local run (``--workers N``): Beam's worker, logging as newsbeam does.
 
 Beam's own worker command logs every step of its start and stop at INFO on stderr, whatever ``--quiet``
-says. Started as ``python -m pipeline.sdk_worker`` (see ``pipeline.local_runner``), the worker logs at
+says. Started as ``python -m pipeline.runtime.sdk_worker`` (see ``pipeline.runtime.local_runner``), the worker logs at
 the launcher's level and format instead.
 """
 
@@ -11,8 +11,9 @@ import logging
 import os
 import sys
 
-from pipeline.fast_exit import exit_without_collecting
-from pipeline.logs import FORMAT_VARIABLE, LEVEL_VARIABLE, configure_logging
+from pipeline.runtime.fast_exit import exit_without_collecting
+from pipeline.runtime.logs import FORMAT_VARIABLE, LEVEL_VARIABLE, configure_logging
+from pipeline.runtime.process import prepare_process
 
 # A notice about pickled main sessions, which newsbeam does not use (save_main_session is off).
 _MAIN_SESSION_NOTICE = "No semi_persistent_directory found"
@@ -23,6 +24,7 @@ def _not_main_session_notice(record: logging.LogRecord) -> bool:
 
 
 def main() -> None:
+    prepare_process()
     handler = configure_logging(os.environ.get(FORMAT_VARIABLE, "text"), os.environ.get(LEVEL_VARIABLE, "INFO"))
     handler.addFilter(_not_main_session_notice)
     from apache_beam.runners.worker import sdk_worker_main

@@ -28,11 +28,8 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from pipeline.captures import capture_from_record, is_capture_path, read_limits
 from pipeline.config import ConfigError
-from pipeline.graph import Committed
-from pipeline.key_index import KeyIndexSettings
-from pipeline.ledger import InputFile, list_inputs
-from pipeline.schema import ARTICLE_GLOB, REJECTED_GLOB
-from pipeline.stages import (
+from pipeline.graph.batch import Committed
+from pipeline.graph.stages import (
     FILES,
     OUTCOMES,
     REJECTED,
@@ -43,6 +40,9 @@ from pipeline.stages import (
     count,
     rejection_row,
 )
+from pipeline.output.key_index import KeyIndexSettings
+from pipeline.output.ledger import InputFile, list_inputs
+from pipeline.output.schema import ARTICLE_GLOB, REJECTED_GLOB
 from transforms.records import Capture, Rejection
 
 DUPLICATES = "duplicates"

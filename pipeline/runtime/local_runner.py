@@ -9,7 +9,7 @@ import sys
 from apache_beam.portability import python_urns
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
-WORKER_COMMAND = f"{shlex.quote(sys.executable)} -m pipeline.sdk_worker"
+WORKER_COMMAND = f"{shlex.quote(sys.executable)} -m pipeline.runtime.sdk_worker"
 
 # The runner also relays each worker's log records through its job service as "Worker: <proto text>";
 # the workers print their own records on the same stderr, so the relayed copy is dropped.
@@ -21,13 +21,12 @@ def _not_relayed(record: logging.LogRecord) -> bool:
 
 
 class MultiProcessRunner(FnApiRunner):
-    """The FnApiRunner in multi-processing mode whose SDK workers run ``python -m pipeline.sdk_worker``."""
+    """The FnApiRunner in multi-processing mode whose SDK workers run ``python -m pipeline.runtime.sdk_worker``."""
 
     def run_via_runner_api(self, pipeline_proto, options):
+        logging.getLogger("apache_beam.runners.portability.local_job_service").addFilter(_not_relayed)
         for environment in pipeline_proto.components.environments.values():
             if environment.urn == python_urns.SUBPROCESS_SDK:
                 environment.payload = WORKER_COMMAND.encode("utf-8")
         return super().run_via_runner_api(pipeline_proto, options)
 
-
-logging.getLogger("apache_beam.runners.portability.local_job_service").addFilter(_not_relayed)

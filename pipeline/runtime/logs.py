@@ -6,7 +6,7 @@ import json
 import logging
 import os
 
-# The launcher's choices, inherited by the SDK worker processes it starts (``pipeline.sdk_worker``).
+# The launcher's choices, inherited by the SDK worker processes it starts (``pipeline.runtime.sdk_worker``).
 LEVEL_VARIABLE, FORMAT_VARIABLE = "NEWSBEAM_LOG_LEVEL", "NEWSBEAM_LOG_FORMAT"
 
 

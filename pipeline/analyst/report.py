@@ -1,4 +1,4 @@
-"""``newsbeam report``: one self-contained HTML page about an output folder, with charts drawn by matplotlib.
+"""The report of ``newsbeam report``: one self-contained HTML page about an output folder, charts by matplotlib.
 
 Each chart is an inline SVG followed by the table of the very figures it draws (the query result), so a reader
 can check a bar and a test can compare the page with its own SQL counts. No script, stylesheet or image is
@@ -7,7 +7,6 @@ fetched: the file can be mailed or archived as it is.
 
 from __future__ import annotations
 
-import argparse
 import html
 import io
 import os
@@ -17,10 +16,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pipeline.config import pipeline_version
-from pipeline.options import EXIT_OK, EXIT_USAGE
-from pipeline.query import output_exists
-from pipeline.sink import join, write_text_atomically
-from pipeline.views import connect, output_location
+from pipeline.output.sink import join, write_text_atomically
+from pipeline.output.views import connect, output_location
 
 if TYPE_CHECKING:
     import duckdb
@@ -92,27 +89,6 @@ td.number { text-align: right; } tr:nth-child(even) { background: #f4f4f4; }
 class Result:
     columns: list[str]
     rows: list[tuple]
-
-
-def register(commands: argparse._SubParsersAction) -> None:
-    """Add the ``report`` command to the CLI."""
-    parser = commands.add_parser(
-        "report", help="write a self-contained HTML report with charts about an output folder",
-        description="Charts of articles per day by section, language mix, top entities, dateline places, "
-                    "rejections by reason and run history, each with its figures as a table.")
-    parser.add_argument("--output", "-o", required=True, metavar="DIR", help="a newsbeam output folder")
-    parser.add_argument("--html", metavar="FILE", help=f"where to write the report (default DIR/{REPORT_FILE})")
-    parser.add_argument("--top", type=int, default=DEFAULT_TOP, metavar="N",
-                        help=f"entities and dateline places shown (default {DEFAULT_TOP})")
-    parser.set_defaults(handler=report_command)
-
-
-def report_command(args: argparse.Namespace, _extra: list[str]) -> int:
-    if not output_exists(args.output):
-        return EXIT_USAGE
-    path = write_report(args.output, args.html, args.top)
-    print(f"report written to {path}")
-    return EXIT_OK
 
 
 def write_report(output: str, html_path: str | None = None, top: int = DEFAULT_TOP) -> str:

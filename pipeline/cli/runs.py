@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 
-from pipeline.options import EXIT_OK, EXIT_USAGE
-from pipeline.sink import join, matching_files
+from pipeline.cli.options import EXIT_OK, EXIT_USAGE
+from pipeline.output.sink import join, matching_files
 
 COLUMNS = (("started_at", 25), ("run_id", 30), ("status", 14), ("exit_code", 5), ("seconds", 9),
            ("files_read", 7), ("captures_read", 9), ("articles_written", 9), ("duplicates", 6), ("rejected", 9))

@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.options import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from pipeline.cli.options import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPORA = REPO_ROOT.parent / "shared" / "corpora"
+CORPORA_VARIABLE = "NEWSBEAM_CORPORA"  # the folder holding every corpus, when --corpus is not given
 # Task -> (module in `quality/`, the corpus folder it reads inside the folder that holds them all).
 TASKS = {
     "body": ("quality.body", "article-extraction-benchmark"),
@@ -35,7 +35,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("task", choices=[*TASKS, "all"], help="what to score")
     parser.add_argument("--corpus", type=Path, default=None,
                         help="the task's corpus folder; for 'all' the folder holding every corpus "
-                             f"(default: {DEFAULT_CORPORA} when it exists)")
+                             f"(default for 'all': ${CORPORA_VARIABLE})")
     parser.add_argument("--limit", type=int, default=None, help="score only the first N items of each corpus")
     parser.add_argument("--json", type=Path, default=None, dest="json_out", help="also write the results here")
     parser.add_argument("--config", type=Path, default=None,
@@ -78,9 +78,11 @@ def _runs(task: str, corpus: Path | None) -> list[tuple[str, Callable, Path]]:
 
     if task != "all":
         if corpus is None:
-            raise CorpusError(f"--corpus is required for '{task}' (e.g. {DEFAULT_CORPORA / TASKS[task][1]})")
+            raise CorpusError(f"--corpus is required for '{task}' (its folder is {TASKS[task][1]!r} among the corpora)")
         return [(task, _score_function(task), _existing(corpus))]
-    root = _existing(corpus or DEFAULT_CORPORA)
+    if corpus is None and not os.environ.get(CORPORA_VARIABLE):
+        raise CorpusError(f"no corpora folder: pass --corpus DIR or set {CORPORA_VARIABLE} to the folder holding them")
+    root = _existing(corpus or Path(os.environ[CORPORA_VARIABLE]))
     runs = []
     for name, (_, folder) in TASKS.items():
         try:

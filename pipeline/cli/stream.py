@@ -19,9 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pipeline.batch import execute, new_run_id
-from pipeline.config import ConfigError, pipeline_version
-from pipeline.options import (
+from pipeline.cli.options import (
     EXIT_FAILED,
     EXIT_LOCKED,
     EXIT_OK,
@@ -31,8 +29,9 @@ from pipeline.options import (
     command_config,
     expand_input,
 )
-from pipeline.summary import RunSummary, fill_from_counters, merge_counts, save
-from pipeline.views import write_views
+from pipeline.config import ConfigError, pipeline_version
+from pipeline.output.summary import RunSummary, fill_from_counters, merge_counts, new_run_id, save
+from pipeline.output.views import write_views
 from transforms.dates import parse_datetime
 
 LOG = logging.getLogger("newsbeam")
@@ -114,7 +113,7 @@ class StreamStatus:
 
 
 def stream_command(args: argparse.Namespace, beam_args: list[str]) -> int:
-    from pipeline.lock import LockHeld, OutputLock
+    from pipeline.output.lock import LockHeld, OutputLock
 
     try:
         cfg = command_config(args)
@@ -148,7 +147,7 @@ def _submit_to_engine(args: argparse.Namespace, beam_args: list[str], cfg: dict,
     """Run the unbounded graph on the config's runner until the engine stops it."""
     import apache_beam as beam
 
-    from pipeline.streaming_graph import build_streaming_pipeline, stream_settings
+    from pipeline.graph.streaming import build_streaming_pipeline, stream_settings
 
     try:
         settings = stream_settings(cfg)
@@ -181,8 +180,8 @@ def _stop_on_signals() -> threading.Event:
 
 def _loop(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary: RunSummary,
           stop: threading.Event) -> int:
-    from pipeline.graph import RunSpec
-    from pipeline.ledger import LedgerCache, list_inputs, plan_inputs
+    from pipeline.graph.batch import RunSpec, execute
+    from pipeline.output.ledger import LedgerCache, list_inputs, plan_inputs
 
     ledger, status, totals = LedgerCache(summary.output), StreamStatus(time.monotonic()), {}
     options = beam_options(args, beam_args)

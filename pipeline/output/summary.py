@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 from apache_beam.metrics.metric import MetricsFilter
 
-from pipeline.sink import join, write_text_atomically
+from pipeline.output.sink import join, write_text_atomically
 
 _NAMESPACE = "newsbeam"
 
@@ -133,3 +135,8 @@ def render(summary: RunSummary) -> str:
         rules = ", ".join(f"{rule} {n}" for rule, n in summary.furniture_removed.items())
         lines.append(f"  furniture removed   {rules}")
     return "\n".join(lines)
+
+
+def new_run_id(started: datetime) -> str:
+    """Sortable and unique: the start time in UTC (to the millisecond) plus a random suffix."""
+    return f"{started:%Y%m%dT%H%M%S}{started.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"

@@ -18,11 +18,11 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from pipeline.captures import FileDigest, iter_captures, read_limits, source_file
-from pipeline.ledger import InputFile, file_sha256
-from pipeline.progress import ProgressTally
-from pipeline.schema import ARTICLE_SCHEMA, LEDGER_SCHEMA, REJECTED_SCHEMA
-from pipeline.sink import join, read_parquet, replace_parquet_file, write_parquet_files
-from pipeline.worker_state import shared
+from pipeline.output.ledger import InputFile, file_sha256
+from pipeline.output.schema import ARTICLE_SCHEMA, LEDGER_SCHEMA, REJECTED_SCHEMA
+from pipeline.output.sink import join, read_parquet, replace_parquet_file, write_parquet_files
+from pipeline.runtime.progress import ProgressTally
+from pipeline.runtime.worker_state import shared
 from transforms.identity import sha256_hex
 from transforms.records import Capture, Rejection
 

@@ -1,4 +1,4 @@
-"""``newsbeam compact``: merge each partition's small files into one, atomically.
+"""Compaction (``newsbeam compact``): merge each partition's small files into one, atomically.
 
 Streaming leaves many small files. A partition folder is compacted by writing its rows into one file in
 a hidden sibling folder and then exchanging the two folders in one ``renameat2(RENAME_EXCHANGE)``
@@ -9,34 +9,17 @@ count.) Needs Linux's renameat2; elsewhere compaction refuses rather than risk a
 
 from __future__ import annotations
 
-import argparse
 import ctypes
 import os
 import shutil
-import sys
 import uuid
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipeline.lock import LockHeld, OutputLock
-from pipeline.options import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
-from pipeline.schema import ARTICLE_SCHEMA
+from pipeline.output.schema import ARTICLE_SCHEMA
 
 _AT_FDCWD, _RENAME_EXCHANGE = -100, 2
-
-
-def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("compact", help="merge each partition's small Parquet files into one",
-                                 description=__doc__.split("\n\n")[1])
-    parser.add_argument("--output", "-o", required=True, metavar="DIR", help="the output folder")
-    parser.add_argument("--partition", action="append", metavar="date=YYYY-MM-DD[/section=SLUG]",
-                        help="only these partitions (repeatable); default every partition with 2+ files")
-    parser.add_argument("--min-files", type=int, default=2, metavar="N",
-                        help="compact a partition only when it holds at least N files (default 2)")
-    parser.add_argument("--wait", action="store_true", help="wait for a running job's lock instead of exiting")
-    parser.add_argument("--quiet", "-q", action="store_true")
-    parser.set_defaults(handler=compact_command)
 
 
 def exchange(first: Path, second: Path) -> None:
@@ -77,22 +60,3 @@ def compact_partition(folder: Path, compression: str = "zstd") -> tuple[int, int
     shutil.rmtree(staging)
     return len(files), rows
 
-
-def compact_command(args: argparse.Namespace, _extra: list[str]) -> int:
-    output = Path(args.output).resolve()
-    if not output.is_dir():
-        print(f"newsbeam: no output folder at {output}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        with OutputLock(str(output), f"compact-{uuid.uuid4().hex[:6]}", wait=args.wait):
-            for folder in partitions(output, args.partition, args.min_files):
-                before, rows = compact_partition(folder)
-                if not args.quiet:
-                    print(f"{folder.relative_to(output)}: {before} files -> 1 ({rows} rows)")
-    except LockHeld as held:
-        print(f"newsbeam: {held}", file=sys.stderr)
-        return EXIT_LOCKED
-    except OSError as error:
-        print(f"newsbeam: compaction failed: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK

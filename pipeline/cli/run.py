@@ -5,14 +5,12 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import secrets
 import sys
 import time
 from contextlib import nullcontext
 from datetime import UTC, datetime
 
-from pipeline.config import ConfigError, pipeline_version
-from pipeline.options import (
+from pipeline.cli.options import (
     EXIT_FAILED,
     EXIT_LOCKED,
     EXIT_NOTHING_READ,
@@ -25,6 +23,7 @@ from pipeline.options import (
     command_config,
     expand_input,
 )
+from pipeline.config import ConfigError, pipeline_version
 from transforms.dates import parse_datetime
 
 LOG = logging.getLogger("newsbeam")
@@ -67,16 +66,11 @@ def _timestamp(value: str) -> datetime:
     return parsed
 
 
-def new_run_id(started: datetime) -> str:
-    """Sortable and unique: the start time in UTC (to the millisecond) plus a random suffix."""
-    return f"{started:%Y%m%dT%H%M%S}{started.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
-
-
 def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     """Run the batch job under the output's lock and report it; the exit code says how it went."""
-    from pipeline.lock import LockHeld, OutputLock
-    from pipeline.summary import RunSummary, save
-    from pipeline.views import write_views
+    from pipeline.output.lock import LockHeld, OutputLock
+    from pipeline.output.summary import RunSummary, new_run_id, save
+    from pipeline.output.views import write_views
 
     try:
         cfg = command_config(args)
@@ -107,36 +101,20 @@ def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
         print(f"newsbeam: cannot write to the output folder: {error}", file=sys.stderr)
         return EXIT_FAILED
     if not args.quiet:
-        from pipeline.summary import render
+        from pipeline.output.summary import render
 
         print(render(summary))
         print(f"summary saved to {saved}")
     return code
 
 
-def execute(spec, options) -> dict[str, int]:
-    """Run the batch graph for ``spec`` to completion; return its newsbeam counters."""
-    import apache_beam as beam
-
-    from pipeline.graph import build_pipeline
-    from pipeline.summary import counters
-    from pipeline.worker_watch import failing_when_a_worker_dies
-
-    pipeline = beam.Pipeline(options=options)
-    build_pipeline(pipeline, spec)
-    with failing_when_a_worker_dies():
-        result = pipeline.run()
-        result.wait_until_finish()
-    return counters(result)
-
-
 def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary) -> int:
     """Plan the inputs against the ledger, run the pipeline if there is work, fill in the summary."""
-    from pipeline.graph import RunSpec
-    from pipeline.ledger import list_inputs, load_ledger, plan_inputs
-    from pipeline.progress import ProgressMonitor
-    from pipeline.sink import join
-    from pipeline.summary import fill_from_counters, merge_counts
+    from pipeline.graph.batch import RunSpec, execute
+    from pipeline.output.ledger import list_inputs, load_ledger, plan_inputs
+    from pipeline.output.sink import join
+    from pipeline.output.summary import fill_from_counters, merge_counts
+    from pipeline.runtime.progress import ProgressMonitor
 
     files = list_inputs(summary.inputs)
     plan = plan_inputs(files, load_ledger(summary.output), args.reprocess)

@@ -1,4 +1,4 @@
-"""``newsbeam sql`` and ``newsbeam shell``: DuckDB over an output folder, with its views ready.
+"""DuckDB over an output folder, with its views ready: the statements of ``newsbeam sql`` and ``newsbeam shell``.
 
 The shell is a small loop on DuckDB's Python API rather than the DuckDB CLI: the CLI is not always installed,
 and the one packaged on PyPI (``duckdb-cli``) lags the engine newsbeam is tested with.
@@ -6,16 +6,12 @@ and the one packaged on PyPI (``duckdb-cli``) lags the engine newsbeam is tested
 
 from __future__ import annotations
 
-import argparse
-import csv
-import os
 import shutil
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from pipeline.options import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from pipeline.views import VIEW_NAMES, connect
+from pipeline.output.views import VIEW_NAMES
 
 if TYPE_CHECKING:
     import duckdb
@@ -26,65 +22,6 @@ SHELL_HELP = """Statements end with ';'. Views: articles, entities, rejected, ru
   .schema VIEW     columns and types of a view
   .help            this text
   .quit / .exit    leave (so does Ctrl-D)"""
-
-
-def register(commands: argparse._SubParsersAction) -> None:
-    """Add the ``sql`` and ``shell`` commands to the CLI."""
-    sql = commands.add_parser(
-        "sql", help="run SQL on an output folder (views: articles, entities, rejected, runs)",
-        description="Run SQL statements on the output folder's views and print the last result.",
-        epilog=f"Exit codes: {EXIT_OK} success, {EXIT_FAILED} the SQL failed, {EXIT_USAGE} no such output folder.")
-    _add_output_argument(sql)
-    sql.add_argument("query", help="SQL, e.g. \"select section, count(*) from articles group by all\"")
-    sql.add_argument("--csv", action="store_true", help="print the result as CSV instead of a table")
-    sql.add_argument("--max-rows", type=int, default=1000, metavar="N",
-                     help="rows a table shows at most (default 1000; --csv prints all)")
-    sql.set_defaults(handler=sql_command)
-    shell = commands.add_parser(
-        "shell", help="interactive DuckDB on an output folder, views ready",
-        description="An interactive DuckDB session on the output folder's views; reads a script from stdin "
-                    "when stdin is not a terminal.")
-    _add_output_argument(shell)
-    shell.set_defaults(handler=shell_command)
-
-
-def _add_output_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output", "-o", required=True, metavar="DIR", help="a newsbeam output folder")
-
-
-def sql_command(args: argparse.Namespace, _extra: list[str]) -> int:
-    """Run the query; print its result as a table or CSV."""
-    import duckdb  # where it is used, as in pipeline.views
-
-    if not output_exists(args.output):
-        return EXIT_USAGE
-    try:
-        relation = connect(args.output).sql(args.query)
-        if not _returns_rows(args.query):
-            return EXIT_OK
-        if args.csv:
-            writer = csv.writer(sys.stdout, lineterminator="\n")
-            writer.writerow(relation.columns)
-            writer.writerows(relation.fetchall())
-        else:
-            show(relation, args.query, args.max_rows)
-    except duckdb.Error as error:
-        print(f"newsbeam sql: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
-
-
-def shell_command(args: argparse.Namespace, _extra: list[str]) -> int:
-    """Interactive when stdin is a terminal; otherwise run stdin as a script and fail if a statement failed."""
-    if not output_exists(args.output):
-        return EXIT_USAGE
-    connection = connect(args.output)
-    if not sys.stdin.isatty():
-        return EXIT_FAILED if run_shell(connection, _script_line) else EXIT_OK
-    import readline  # noqa: F401  (line editing and history for input())
-    print(f"newsbeam shell on {args.output}: views {', '.join(VIEW_NAMES)}. '.help' for help.")
-    run_shell(connection, _typed_line)
-    return EXIT_OK
 
 
 def run_shell(connection: duckdb.DuckDBPyConnection, read_line: Callable[[str], str | None]) -> int:
@@ -140,7 +77,7 @@ def show(relation: duckdb.DuckDBPyRelation, statement: str, max_rows: int | None
         relation.show(max_rows=max_rows, max_width=shutil.get_terminal_size().columns)
 
 
-def _returns_rows(statement: str) -> bool:
+def returns_rows(statement: str) -> bool:
     """True for queries (select, describe, explain, pragma), not for DDL, inserts or settings."""
     import duckdb
 
@@ -164,7 +101,7 @@ def _run_statement(connection: duckdb.DuckDBPyConnection, statement: str) -> boo
             return False
         else:
             relation = connection.sql(statement)
-            if _returns_rows(statement):
+            if returns_rows(statement):
                 show(relation, statement)
     except duckdb.Error as error:
         print(f"Error: {error}", file=sys.stderr)
@@ -172,7 +109,7 @@ def _run_statement(connection: duckdb.DuckDBPyConnection, statement: str) -> boo
     return True
 
 
-def _typed_line(prompt: str) -> str | None:
+def typed_line(prompt: str) -> str | None:
     try:
         return input(prompt)
     except EOFError:
@@ -180,14 +117,7 @@ def _typed_line(prompt: str) -> str | None:
         return None
 
 
-def _script_line(_prompt: str) -> str | None:
+def script_line(_prompt: str) -> str | None:
     line = sys.stdin.readline()
     return line.rstrip("\n") if line else None
 
-
-def output_exists(output: str) -> bool:
-    """True for an existing local folder or any URL; otherwise says so on stderr."""
-    if "://" in output or os.path.isdir(output):
-        return True
-    print(f"newsbeam: no output folder at {output}", file=sys.stderr)
-    return False

@@ -1,0 +1,5 @@
+"""``python -m pipeline.cli``: the ``newsbeam`` program."""
+
+from pipeline.cli import entry
+
+entry()
