@@ -9,12 +9,13 @@ PREFIX ?= $(HOME)/.local
 BINDIR ?= $(PREFIX)/bin
 NEWSBEAM_CORPORA ?= ../shared/corpora
 
-.PHONY: help setup install uninstall demo test test-engines engines engines-up engines-down eval lint clean
+.PHONY: help setup install uninstall demo test test-all test-engines engines engines-up engines-down eval lint clean
 
 help:
 	@echo "make install - set up .venv and link newsbeam into $(BINDIR) (make install BINDIR=... to choose)"
 	@echo "make demo   - set up .venv, run the batch job on samples/captures into $(DEMO_OUT), show a DuckDB summary"
-	@echo "make test   - set up .venv and run the tests (not those that need the local engines)"
+	@echo "make test   - set up .venv and run the fast tests (the slow ones: make test-all)"
+	@echo "make test-all - set up .venv and run every test but the engine ones, the slow process-level ones too"
 	@echo "make engines      - fetch Flink, Spark, Kafka and Beam's job-server jars once into .engines/"
 	@echo "make engines-up   - start them on localhost (Flink :8081, Spark :7077, Kafka :9092); engines-down stops them"
 	@echo "make test-engines - the tests that run on those engines (after engines-up)"
@@ -50,6 +51,9 @@ demo: setup
 	$(BIN)/python samples/show.py $(DEMO_OUT)
 
 test: setup
+	$(BIN)/python -m pytest -q -m "not slow and not engines"
+
+test-all: setup
 	$(BIN)/python -m pytest -q -m "not engines"
 
 engines:

@@ -1,5 +1,7 @@
 """Build the demo's generated captures: a WARC of the pages in samples/pages/ and a JSONL feed.
 
+    python samples/build_samples.py [FOLDER]    # default: samples/captures, beside the committed captures
+
 Both are made here rather than committed so the demo shows real warcio output, one HTML page in a
 legacy charset, a non-HTML response (rejected as `not_html`), a duplicate and a malformed record.
 Text captures get a fixed modification time so the demo's dates do not depend on the checkout.
@@ -10,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -71,13 +74,14 @@ def write_feed(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def main() -> None:
-    write_warc(CAPTURES / "crawl.warc.gz")
-    write_feed(CAPTURES / "feed.jsonl")
-    for capture in CAPTURES.glob("*.txt"):
+def main(folder: Path = CAPTURES) -> None:
+    """Write the generated captures into ``folder`` and pin the modification time of its text captures."""
+    write_warc(folder / "crawl.warc.gz")
+    write_feed(folder / "feed.jsonl")
+    for capture in folder.glob("*.txt"):
         os.utime(capture, (FIXED_MTIME, FIXED_MTIME))
-    print(f"sample captures ready in {CAPTURES}")
+    print(f"sample captures ready in {folder}")
 
 
 if __name__ == "__main__":
-    main()
+    main(*(Path(arg) for arg in sys.argv[1:2]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,11 +52,18 @@ def layout_rules(run_config, sections) -> LayoutRules:
     return LayoutRules.from_config(boilerplate, compile_rules(boilerplate["furniture"]), sections)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_output(tmp_path_factory) -> Path:
-    """The output of ``make demo``: samples/build_samples.py, then a real run over samples/captures."""
+    """The output of ``make demo``: samples/build_samples.py, then a real run over the sample captures.
+
+    The captures are copied below pytest's temporary folder first, so the tests never write into the checkout.
+    Built once per session: the tests that use it only read it (or add a report or views file beside it).
+    """
     samples = Path(__file__).resolve().parent.parent / "samples"
-    subprocess.run([sys.executable, str(samples / "build_samples.py")], check=True, capture_output=True)
+    captures = tmp_path_factory.mktemp("samples") / "captures"
+    shutil.copytree(samples / "captures", captures, ignore=shutil.ignore_patterns("crawl.warc.gz", "feed.jsonl"))
+    subprocess.run([sys.executable, str(samples / "build_samples.py"), str(captures)], check=True,
+                   capture_output=True)
     output = tmp_path_factory.mktemp("demo")
-    assert main(["run", "--input", str(samples / "captures"), "--output", str(output), "--quiet"]) == 0
+    assert main(["run", "--input", str(captures), "--output", str(output), "--quiet"]) == 0
     return output

@@ -205,6 +205,7 @@ def test_records_around_a_damaged_one_are_kept_whole(bad_run):
                       "short-content-length.warc": ["story 9)"], "http-errors.warc": ["story 11)"]}
 
 
+@pytest.mark.slow
 def test_strictness_and_unreadable_inputs_set_the_exit_code(tmp_path):
     junk = tmp_path / "junk"
     junk.mkdir()

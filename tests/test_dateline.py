@@ -426,6 +426,7 @@ def test_a_cached_gazetteer_answers_the_same_from_many_threads(run_config, tmp_p
     assert answers == [expected] * 16
 
 
+@pytest.mark.slow
 def test_gazetteer_cache_gives_the_built_gazetteer(run_config, tmp_path, monkeypatch):
     """A gazetteer loaded from the disk cache answers as one built from the libraries; a damaged cache
     file is rebuilt, and another config gets a cache file of its own."""
@@ -454,6 +455,7 @@ def test_gazetteer_cache_gives_the_built_gazetteer(run_config, tmp_path, monkeyp
     assert len(list(tmp_path.glob("gazetteer-*.sqlite"))) == 2
 
 
+@pytest.mark.slow
 def test_building_a_gazetteer_cache_deletes_the_ones_unused_for_cache_keep_days(run_config, tmp_path, monkeypatch):
     """Every config or library change names a new 7-8 MB cache file; old ones must not pile up, and a file
     opened by a run counts as used, whenever it was built."""

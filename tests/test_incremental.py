@@ -24,6 +24,8 @@ from pipeline.cli.options import EXIT_LOCKED, EXIT_NOTHING_READ, EXIT_NOTHING_TO
 from pipeline.config import CONFIG_DIR
 from pipeline.output.lock import LOCK_NAME, OutputLock
 
+pytestmark = pytest.mark.slow  # every test here starts processes or runs several pipelines
+
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTICLES = "read_parquet('{out}/date=*/section=*/*.parquet', hive_partitioning=true)"
 
@@ -32,10 +34,15 @@ def run(captures: Path, output: Path, *extra: str) -> int:
     return main(["run", "--input", str(captures), "--output", str(output), "--quiet", *extra])
 
 
-def spawn(captures: Path, output: Path, *extra: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "pipeline.cli", "run", "--input", str(captures), "--output", str(output),
-               "--quiet", *extra]
+def spawn(captures: Path, output: Path, *extra: str, log_level: str = "WARNING") -> subprocess.Popen:
+    command = [sys.executable, "-m", "pipeline.cli", "--log-level", log_level, "run", "--input", str(captures),
+               "--output", str(output), "--quiet", *extra]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def logged(process: subprocess.Popen, text: str) -> str:
+    """Read the process's log lines until one holds ``text``; return it ("" when the process ended first)."""
+    return next((line for line in iter(process.stderr.readline, "") if text in line), "")
 
 
 def table(output: Path) -> list[tuple]:
@@ -185,10 +192,8 @@ def test_two_runs_started_together_one_wins_the_lock(captures, tmp_path):
 
 def test_a_killed_run_leaves_a_stale_lock_that_the_next_run_takes_over(captures, tmp_path):
     output = tmp_path / "out"
-    process = spawn(captures, output)
-    deadline = time.monotonic() + 60
-    while not (output / LOCK_NAME).exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    process = spawn(captures, output, log_level="INFO")
+    assert " files listed" in logged(process, " files listed")  # said while it holds the lock
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert (output / LOCK_NAME).exists()
@@ -200,10 +205,11 @@ def test_a_killed_run_leaves_a_stale_lock_that_the_next_run_takes_over(captures,
 def test_wait_takes_the_lock_once_it_is_released(captures, tmp_path):
     output = tmp_path / "out"
     with OutputLock(str(output), "holder"):
-        process = spawn(captures, output, "--wait", "--entities", "off")
-        time.sleep(3)
+        process = spawn(captures, output, "--wait", "--entities", "off", log_level="INFO")
+        assert "another run holds the lock: run holder" in logged(process, "waiting: ")
         assert process.poll() is None  # still waiting
-    assert process.wait(timeout=300) == 0
+    _, errors = process.communicate(timeout=300)
+    assert process.returncode == 0, errors
     assert len(table(output)) == 3
 
 

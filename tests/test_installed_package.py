@@ -9,6 +9,7 @@ import sysconfig
 from pathlib import Path
 
 import duckdb
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -38,6 +39,7 @@ def _fresh_venv(folder: Path) -> Path:
     return venv
 
 
+@pytest.mark.slow
 def test_newsbeam_installed_from_a_wheel_runs_from_another_folder(tmp_path):
     venv = _fresh_venv(tmp_path / "install")
     elsewhere = tmp_path / "elsewhere"

@@ -182,6 +182,7 @@ def articles(output: Path) -> list[tuple[str, str]]:
     return duckdb.sql(f"select source_uri, body from read_parquet('{output}/{GLOB}') order by source_uri").fetchall()
 
 
+@pytest.mark.slow
 def test_runs_find_duplicates_and_rewrites_through_the_index(tmp_path, eager_config):
     captures, output = tmp_path / "captures", tmp_path / "out"
     captures.mkdir()
@@ -217,6 +218,7 @@ def dead_letters(output: Path) -> list[tuple[str, str]]:
                   for uri, reason in duckdb.sql(f"select source_uri, reason from '{path}'").fetchall())
 
 
+@pytest.mark.slow
 def test_rejections_found_through_the_index_are_withdrawn_when_their_captures_become_articles(tmp_path,
                                                                                                eager_config):
     captures, output = tmp_path / "captures", tmp_path / "out"

@@ -42,7 +42,6 @@ def _answers(module) -> list:
 
 def test_langdetect_rs_gives_langdetect_probabilities_bit_for_bit():
     original, port = _answers(langdetect), _answers(langdetect_rs)
-    assert len(original) > 60
     assert {lang for answer in original if answer[0] != "error" for lang, _ in answer} >= {"de", "en", "es"}
     assert any(answer[0] == "error" for answer in original)
     assert any(len(answer) > 1 for answer in original if answer[0] != "error")  # spread answers compared too

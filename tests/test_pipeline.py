@@ -219,6 +219,7 @@ def test_no_in_progress_files_are_left_behind(mixed):
     assert data_files and all(p.name.startswith("part-") for p in data_files)
 
 
+@pytest.mark.slow
 def test_rerun_adds_no_rows_and_new_captures_add_only_theirs(tmp_path):
     captures, output = tmp_path / "in", tmp_path / "out"
     captures.mkdir()
@@ -237,6 +238,7 @@ def test_rerun_adds_no_rows_and_new_captures_add_only_theirs(tmp_path):
     assert all(p.stat().st_mtime_ns == t for p, t in first_files.items())
 
 
+@pytest.mark.slow
 def test_a_copy_in_a_new_file_of_an_article_committed_earlier_is_a_counted_duplicate(tmp_path):
     """The later run reads only the new file; the committed row it duplicates lives in a file it does not read."""
     captures, output = tmp_path / "in", tmp_path / "out"
@@ -252,6 +254,7 @@ def test_a_copy_in_a_new_file_of_an_article_committed_earlier_is_a_counted_dupli
     assert rows(output) == before
 
 
+@pytest.mark.slow
 def test_rejections_are_not_repeated_by_a_rerun(tmp_path):
     captures, output = tmp_path / "in", tmp_path / "out"
     captures.mkdir()
@@ -263,6 +266,7 @@ def test_rejections_are_not_repeated_by_a_rerun(tmp_path):
     assert last_summary(output)["rejected"] == 1
 
 
+@pytest.mark.slow
 def test_exit_codes(tmp_path):
     empty = tmp_path / "nothing"
     empty.mkdir()
@@ -288,7 +292,7 @@ print(pa.default_memory_pool().backend_name, pa.mimalloc_memory_pool().max_memor
 @pytest.mark.parametrize(("setting", "backend", "mimalloc_used"),
                          [(None, "system", False), ("mimalloc", "mimalloc", True)])
 def test_parquet_is_written_from_the_system_allocator_unless_arrow_is_told_otherwise(setting, backend, mimalloc_used):
-    """Arrow's own pool keeps memory a chunk freed (README "Performance"); ARROW_DEFAULT_MEMORY_POOL still wins."""
+    """Arrow's own pool keeps memory a chunk freed (docs/performance.md); ARROW_DEFAULT_MEMORY_POOL still wins."""
     env = {name: value for name, value in os.environ.items() if name != "ARROW_DEFAULT_MEMORY_POOL"}
     if setting:
         env["ARROW_DEFAULT_MEMORY_POOL"] = setting
@@ -315,32 +319,7 @@ exit_without_collecting(7)
 
 
 def test_a_newsbeam_process_ends_without_the_last_collection_but_runs_its_exit_handlers(tmp_path):
-    """The program's exit skips CPython's final collection (README "Performance"), not its exit handlers."""
+    """The program's exit skips CPython's final collection (docs/performance.md), not its exit handlers."""
     ended = subprocess.run([sys.executable, "-c", _EXIT_LEAVING_GARBAGE, str(tmp_path)], cwd=FIXTURES.parent.parent)
     assert ended.returncode == 7
     assert sorted(path.name for path in tmp_path.iterdir()) == ["exit-handler-ran"]
-
-
-_RUN_NOTING_DUCKDB = """
-import sys
-import pipeline.graph.batch
-from pipeline.cli import main
-execute, seen = pipeline.graph.batch.execute, []
-def noting(spec, options):
-    counters = execute(spec, options)
-    seen.append("duckdb" in sys.modules)
-    return counters
-pipeline.graph.batch.execute = noting
-code = main(["run", "--input", sys.argv[1], "--output", sys.argv[2], "--quiet"])
-print(code, seen, "duckdb" in sys.modules)
-"""
-
-
-def test_a_batch_run_loads_duckdb_only_after_its_pipelines(tmp_path):
-    """DuckDB's library pages would count in the pipelines' peak memory (README "Performance")."""
-    captures = tmp_path / "captures"
-    captures.mkdir()
-    shutil.copy(FIXTURES / "chip-plant.html", captures)
-    shown = subprocess.run([sys.executable, "-c", _RUN_NOTING_DUCKDB, str(captures), str(tmp_path / "out")],
-                           cwd=FIXTURES.parent.parent, capture_output=True, text=True, check=True).stdout
-    assert shown.split() == ["0", "[False]", "True"]  # views.sql, written after the pipelines, uses DuckDB

@@ -91,12 +91,14 @@ def baseline(captures, tmp_path_factory) -> dict:
     return outcome(output)
 
 
+@pytest.mark.slow
 def test_baseline_holds_every_fixture(baseline):
     assert len(baseline["articles"]) == 3 and len(baseline["rejected"]) == 1
     assert baseline["summary"]["captures_read"] == 4 and baseline["summary"]["entities"] > 0
     assert sum(baseline["files_per_partition"].values()) == 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("environment", [LOOPBACK, SUBPROCESS_WORKER], ids=["loopback", "subprocess_worker"])
 def test_portable_runner_writes_the_same_rows_and_reports_the_same_counters(captures, baseline, tmp_path,
                                                                             environment):
@@ -104,17 +106,20 @@ def test_portable_runner_writes_the_same_rows_and_reports_the_same_counters(capt
     assert outcome(tmp_path / "out") == baseline
 
 
+@pytest.mark.slow
 def test_two_workers_write_the_same_rows_in_the_same_files(captures, baseline, tmp_path):
     assert run(captures, tmp_path / "out", "--workers", "2") == 0
     assert outcome(tmp_path / "out") == baseline
 
 
+@pytest.mark.slow
 def test_two_workers_are_quiet_under_quiet(captures, tmp_path, capfd):
     """The worker processes write to the same stderr: Beam's worker narrates its start and stop at INFO."""
     assert run(captures, tmp_path / "out", "--workers", "2") == 0
     assert capfd.readouterr().err == ""
 
 
+@pytest.mark.slow
 def test_rerun_with_another_worker_count_adds_only_the_new_capture_file(tmp_path):
     captures, output = tmp_path / "in", tmp_path / "out"
     write_captures(captures, "seed_shaped.txt", "chip-plant.html")

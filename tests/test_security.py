@@ -212,8 +212,6 @@ def test_no_code_reads_input_or_configs_with_unsafe_loaders():
     sources = [p for folder in ("pipeline", "transforms", "quality") for p in sorted((REPO / folder).rglob("*.py"))]
     unsafe = {str(p.relative_to(REPO)): uses for p in sources if (uses := _unsafe_uses(p.read_text()))}
     assert unsafe == {}
-    loads = sum(p.read_text().count("yaml.safe_load(") for p in sources)
-    assert loads >= 5  # configs are read, and only this way
     assert sorted(_unsafe_uses("import yaml\nyaml.load(text, Loader=yaml.Loader)\neval(x)\n")) == [
         "eval() at line 3", "yaml.Loader at line 2", "yaml.load at line 2"]
-    print(f"\nstatic: {len(sources)} modules, {loads} yaml.safe_load calls, 0 unsafe loads/eval/pickle/shell")
+    print(f"\nstatic: {len(sources)} modules, 0 unsafe loads/eval/pickle/shell")

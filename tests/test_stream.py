@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -17,13 +17,16 @@ import pytest
 from pipeline.cli import main
 from pipeline.output.compaction import compact_partition
 
+pytestmark = pytest.mark.slow  # every test here starts processes or runs several pipelines
+
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTICLES = "read_parquet('{out}/date=*/section=*/*.parquet', hive_partitioning=true)"
 
 
 def stream(watch: Path, output: Path, *extra: str) -> subprocess.Popen:
+    """A stream job that ends by itself after five minutes, so a test waiting on it cannot hang."""
     command = [sys.executable, "-m", "pipeline.cli", "stream", "--watch", str(watch), "--output", str(output),
-               "--interval", "0.5s", "--entities", "off", *extra]
+               "--interval", "0.5s", "--entities", "off", "--until", "300s", *extra]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -35,12 +38,12 @@ def visible(output: Path) -> set[str]:
     return {Path(uri.split("#")[0]).name for (uri,) in rows}
 
 
-def wait_for(condition, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.2)
+def wait_for_batches(job: subprocess.Popen, condition: Callable[[], bool]) -> None:
+    """Read the job's status lines (one on stderr after each committed batch) until ``condition`` holds."""
+    for line in iter(job.stderr.readline, ""):
+        if line.startswith("batches ") and condition():
+            return
+    raise AssertionError(f"the stream ended (exit {job.wait()}) before the condition held")
 
 
 def drop(source: Path, folder: Path, name: str) -> None:
@@ -68,9 +71,9 @@ def test_stream_picks_up_files_as_they_land_and_exits_cleanly_on_sigterm(tmp_pat
     job = stream(inbox, output)
     try:
         drop(FIXTURES / "seed_shaped.txt", inbox, "first.txt")
-        wait_for(lambda: visible(output) == {"first.txt"})
+        wait_for_batches(job, lambda: visible(output) == {"first.txt"})
         drop(FIXTURES / "chip-plant.html", inbox, "second.html")
-        wait_for(lambda: visible(output) == {"first.txt", "second.html"})
+        wait_for_batches(job, lambda: visible(output) == {"first.txt", "second.html"})
     finally:
         job.send_signal(signal.SIGTERM)
         _, errors = job.communicate(timeout=120)
@@ -85,12 +88,11 @@ def test_a_stream_killed_mid_batch_and_restarted_commits_everything_exactly_once
     inbox.mkdir()
     names = write_pages(inbox, 12)
     job = stream(inbox, output, "--max-files", "4")
-    wait_for(lambda: (output / "_lock").exists())
-    wait_for(lambda: len(visible(output)) >= 4)  # one batch committed, the next in flight
+    wait_for_batches(job, lambda: len(visible(output)) == 4)  # one batch committed, the next one starts now
     job.send_signal(signal.SIGKILL)
     job.wait()
-    restarted = stream(inbox, output, "--max-files", "4", "--until", "120s")
-    wait_for(lambda: len(visible(output)) == 12)
+    restarted = stream(inbox, output, "--max-files", "4")
+    wait_for_batches(restarted, lambda: len(visible(output)) == 12)
     restarted.send_signal(signal.SIGTERM)
     assert restarted.wait(timeout=120) == 0
 
@@ -121,7 +123,7 @@ def test_compaction_under_concurrent_reads_never_shows_a_row_twice_or_misses_one
     assert len(list(partition.glob("*.parquet"))) == 6
     query = f"select count(*), count(distinct article_id) from {ARTICLES.format(out=output)}"
     expected = duckdb.sql(query).fetchall()[0]
-    counts, errors, stop = [], [], threading.Event()
+    counts, errors, stop, queried = [], [], threading.Event(), threading.Condition()
 
     def read() -> None:
         connection = duckdb.connect()
@@ -131,12 +133,20 @@ def test_compaction_under_concurrent_reads_never_shows_a_row_twice_or_misses_one
                                              f"from {ARTICLES.format(out=output)}").fetchall()[0])
             except duckdb.IOException as error:  # listed a file that the exchange moved away
                 errors.append(str(error))
+            with queried:
+                queried.notify_all()
+
+    def queries_answered(count: int) -> None:
+        """Block until the reader has answered ``count`` more queries."""
+        with queried:
+            target = len(counts) + count
+            assert queried.wait_for(lambda: len(counts) >= target, timeout=120), "the reader stopped answering"
 
     reader = threading.Thread(target=read)
     reader.start()
-    time.sleep(0.3)
+    queries_answered(3)  # reading the small files
     assert compact_partition(partition) == (6, expected[0])
-    time.sleep(0.3)
+    queries_answered(3)  # reading the compacted file
     stop.set()
     reader.join()
     assert len(list(partition.glob("*.parquet"))) == 1

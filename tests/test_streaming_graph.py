@@ -137,6 +137,7 @@ def test_an_id_is_forgotten_ttl_after_it_was_last_seen(tmp_path):
     run_files(events, stream_config(), tmp_path / "out", panes, duplicates)
 
 
+@pytest.mark.slow
 def test_a_restarted_job_counts_articles_and_rejections_already_in_the_output(tmp_path):
     output = tmp_path / "out"
     article = capture_file(tmp_path, "a", "alpha")

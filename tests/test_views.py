@@ -1,4 +1,4 @@
-"""The DuckDB views, ``views.sql``, the ``sql``/``shell`` commands and the README cookbook, on the demo output.
+"""The DuckDB views, ``views.sql``, the ``sql``/``shell`` commands and the docs' cookbook, on the demo output.
 
 Expected results are computed here from the Parquet and JSON files with pyarrow and plain Python, never
 through the views under test.
@@ -23,7 +23,8 @@ from pipeline.cli import main
 from pipeline.output.views import VIEW_NAMES, connect, write_views
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-DAY = date(2024, 5, 14)  # the day the README's "one day's stories" query asks for
+QUERYING = README.parent / "docs" / "querying.md"
+DAY = date(2024, 5, 14)  # the day the cookbook's "one day's stories" query asks for
 
 
 def article_rows(output: Path) -> list[dict]:
@@ -50,8 +51,8 @@ def entity_rows(output: Path) -> list[tuple]:
 
 
 def cookbook() -> dict[str, str]:
-    """The README cookbook's SQL blocks, keyed by their first-line comment (without any parenthesis)."""
-    section = README.read_text(encoding="utf-8").split("### Cookbook", 1)[1].split("\n## ", 1)[0]
+    """The cookbook's SQL blocks (docs/querying.md), keyed by their first-line comment (without any parenthesis)."""
+    section = QUERYING.read_text(encoding="utf-8").split("## Cookbook", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```sql\n(.*?)```", section, flags=re.S)
     return {block.splitlines()[0].removeprefix("-- ").split(" (")[0]: block for block in blocks}
 

@@ -1,8 +1,8 @@
 """The gazetteer's disk cache: an SQLite file whose two large tables are looked up in place, never loaded.
 
-Building the gazetteer from the libraries takes about a second. Loading all of it from a JSON cache still
-took 0.15-0.3 s and held 40 MB in every worker process (75,000 place names and as many spellings), though
-a run looks up only the few places its datelines name. Here those two tables stay in the file: opening it
+Building the gazetteer from the libraries takes about a second, and holding all of it would take some
+40 MB in every worker process (75,000 place names and as many spellings), though a run looks up only the
+few places its datelines name. Here those two tables stay in the file: opening it
 takes about a millisecond, a lookup a few microseconds, and the processes of a run share its pages through
 the operating system's page cache. The small tables (countries, subdivisions, country names) are read
 whole. Values are JSON text: a cache is data, never code.

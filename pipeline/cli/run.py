@@ -206,7 +206,7 @@ def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summa
             totals = merge_counts(totals, execute(spec, options))
             if start + chunk < len(plan.to_read):
                 # A finished pipeline's buffers sit in reference cycles until the next full collection; freed
-                # now, the next chunk reuses that memory instead of adding to it (peak 375-393 MB -> ~355 MB).
+                # now, the next chunk reuses that memory instead of adding to it.
                 gc.collect()
     summary.status = "succeeded"
     if not totals:  # some runners (Flink detached, Dataflow templates) report no metrics to the launcher

@@ -36,10 +36,8 @@ from pipeline.output.schema import KEY_INDEX_SCHEMA
 from pipeline.output.sink import join, matching_metadata, read_parquet, write_parquet_files
 
 KEY_INDEX_DIR = "_keys"
-# Each chunk of a run reads every index file whole, one at a time, so its rows bound that step's memory:
-# reading a 20,000-row file peaks 8-9 MB above the reader, a 100,000-row file (the limit until 2026-11-30;
-# such files stay valid) 35-37 MB; before the file column stayed dictionary-encoded and rows were turned
-# into Python in small batches, 19-21 and 66-67 MB.
+# Each chunk of a run reads every index file whole, one at a time, so the rows of one file bound that
+# step's memory (a 20,000-row file: 8-9 MB above the reader). Index files of any size are read.
 INDEX_FILE_ROWS = 20_000
 _BATCH_ROWS = 4_096  # rows turned into Python objects at once (about 2 MB)
 LOG = logging.getLogger(__name__)

@@ -95,11 +95,15 @@ class OutputLock:
 
     def __enter__(self) -> OutputLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        waiting = False
         while not self._try_acquire():
             if self._take_over_if_stale():
                 continue
             if not self.wait:
                 raise LockHeld(read_holder(self.path) or {})
+            if not waiting:  # said once, so a scheduler's log shows why the run has not started
+                LOG.info("waiting: %s", LockHeld(read_holder(self.path) or {}))
+                waiting = True
             time.sleep(self.poll)
         remove_leftovers(self.path.parent)
         self._beat = threading.Thread(target=self._keep_alive, name="newsbeam-lock-heartbeat", daemon=True)

@@ -108,8 +108,8 @@ def read_parquet(path: str, columns: list[str] | None = None, dictionary: list[s
     """One Parquet file on any filesystem Beam knows, as a table (all columns, or ``columns``); the
     ``dictionary`` columns stay dictionary-encoded (each distinct value held once).
 
-    ``ParquetFile.read`` skips the dataset layer that ``pq.read_table`` goes through: the keys of 910
-    small files took 0.35 s instead of 0.79 s.
+    ``ParquetFile.read`` skips the dataset layer that ``pq.read_table`` goes through, which on small files
+    costs more than the read itself.
     """
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
         return pq.ParquetFile(handle, read_dictionary=dictionary).read(columns=columns)

@@ -106,7 +106,7 @@ def _empty_view(name: str, columns: dict[str, str]) -> str:
 def _arrow_columns(schema: pa.Schema) -> dict[str, str]:
     """Column name to DuckDB type, as DuckDB itself maps the Arrow schema."""
     # DuckDB is imported where it is used, never at import: a batch run needs it only after its pipelines,
-    # whose peak memory would otherwise hold its library's pages (README "Performance").
+    # whose peak memory would otherwise hold its library's pages (docs/performance.md).
     import duckdb
 
     relation = duckdb.from_arrow(schema.empty_table())
