@@ -38,8 +38,8 @@ from transforms.identity import article_id, canonical_url
 from transforms.layout import layout_text, split_paragraphs
 from transforms.records import Capture
 from transforms.sections import choose_section, section_from_url
-from transforms.words import count_words, join_lines
 from transforms.title import title_without_site
+from transforms.words import count_words, join_lines
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")

@@ -50,8 +50,8 @@ from transforms.sections import (
     place_desk,
     section_from_url,
 )
-from transforms.words import count_words
 from transforms.title import choose_headline, is_site_name
+from transforms.words import count_words
 
 
 @dataclass

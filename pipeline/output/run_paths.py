@@ -70,7 +70,7 @@ def check_run_paths(inputs: list[str], output: str, follow_symlinks: bool = Fals
     listing = list_inputs(patterns, follow_symlinks, exclude=out)
     if not listing.files:
         passed_over = sum(len(paths) for paths in listing.skipped.values())
-        also = f" ({passed_over} files passed over: not regular files or symlinks out of the input)" if passed_over else ""
+        also = f" ({passed_over} passed over: not regular files, or symlinks out of the input)" if passed_over else ""
         raise NothingToRead(f"no capture file matches {', '.join(inputs)}{also}")
     return RunPaths(patterns, out, listing)
 
