@@ -176,7 +176,8 @@ def test_a_sidecar_added_or_edited_after_its_page_replaces_the_row(tmp_path):
     (captures / "story.html").write_text(page(6))
     assert run(captures, output) == EXIT_OK
     [before] = articles(output)
-    assert before["article_id"].startswith("body:") and before["section"] == "unknown"
+    assert before["article_id"].startswith("body:") and before["url"] is None
+    assert before["section_source"] != "sidecar"
     (captures / "story.meta.json").write_text(sidecar("https://news.example/world/2024/03/01/ferry"))
     assert run(captures, output) == EXIT_OK
     [added] = articles(output)
@@ -465,9 +466,10 @@ def test_a_sigtermed_run_saves_a_summary_saying_stopped(tmp_path):
     assert run(captures, output) == EXIT_OK and len(articles(output)) == 30
 
 
-def test_nothing_read_is_still_the_exit_code_when_every_file_is_skipped(tmp_path):
+def test_a_run_refuses_at_the_door_when_every_file_is_skipped(tmp_path, capsys):
     captures, output = tmp_path / "in", tmp_path / "out"
     captures.mkdir()
     os.mkfifo(captures / "only.html")
     assert run(captures, output) == EXIT_NOTHING_READ
-    assert last_summary(output)["files_skipped"] == {"not_a_regular_file": 1}
+    assert "1 passed over: not regular files" in capsys.readouterr().err
+    assert not output.exists()
