@@ -136,7 +136,7 @@ def build_articles(captures: Path, output: Path, run_id: str):
     """``ReadFiles | BuildArticles`` over every file in ``captures``, entity recognition off."""
     cfg = load_run_config()
     cfg["entities"]["enabled"] = False
-    spec = RunSpec(list_inputs([f"{captures}/*"]), str(output), cfg, run_id, "test")
+    spec = RunSpec(list_inputs([f"{captures}/*"]).files, str(output), cfg, run_id, "test")
     pipeline = BeamTestPipeline()
     read = pipeline | ReadFiles(spec)
     built = {"captures": read.captures, "rejected": read[REJECTED]} | BuildArticles(spec)
