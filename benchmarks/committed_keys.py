@@ -1,6 +1,6 @@
 """What reading the committed keys costs as an output grows, with and without the key index.
 
-Every chunk of every batch run reads the keys already committed (``pipeline/key_index.py``). This builds
+Every chunk of every batch run reads the keys already committed (``pipeline/output/key_index.py``). This builds
 outputs of N article files (real rows of a run over the bundled samples, copied with new keys, about 11
 rows a file as a 10,000-capture backfill writes them), then measures in the same run:
 
