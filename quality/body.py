@@ -6,31 +6,24 @@ denominator is not empty, F1 from the averaged P and R; accuracy = share of page
 equals the gold one. The gold bodies hold no headline, so the ``body`` column (which holds none either)
 is scored exactly as the pipeline writes it. The baselines' stored outputs are scored the same way.
 
-The pages are split in two by a hash of their id (`page_split`): rules are tuned on the ``tuning``
+The pages are split in two by a hash of their id (`quality.corpora.THIRDS`): rules are tuned on the ``tuning``
 pages only, and the ``held-out`` pages show how they do on pages nobody looked at.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from quality.articles import html_article
-from quality.corpora import read_benchmark_baselines, read_benchmark_pages
+from quality.corpora import THIRDS, read_benchmark_baselines, read_benchmark_pages
 from quality.report import Score, TaskResult, f1, published
 
 _TOKEN = re.compile(r"\w+")
 SHINGLE_WORDS = 4
-HELD_OUT_SHARE = 3  # one page in three is held out from tuning
-
-
-def page_split(page_id: str) -> str:
-    """``held-out`` for about one page id in ``HELD_OUT_SHARE``, else ``tuning``; fixed by the id alone."""
-    digest = hashlib.sha256(page_id.encode("utf-8")).digest()
-    return "held-out" if digest[0] % HELD_OUT_SHARE == 0 else "tuning"
+SPLIT_ROWS = {"dev": "tuning", "heldout": "held-out"}  # each half's name in the score rows
 
 
 def tokens(text: str) -> list[str]:
@@ -89,10 +82,10 @@ def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None],
         progress(done, len(pages))
     result = TaskResult("body", corpus.name, "word-4-gram shingle P/R/F1 averaged per page; exact-token accuracy")
     result.scores.append(Score("newsbeam body", score_texts(ours), len(pages)))
-    for split in ("tuning", "held-out"):
-        part = [pair for page, pair in zip(pages, ours, strict=True) if page_split(page.id) == split]
-        result.scores.append(Score(f"newsbeam body ({split} pages)", score_texts(part), len(part),
-                                   note="split by a hash of the page id (page_split)"))
+    for split, row in SPLIT_ROWS.items():
+        part = [pair for page, pair in zip(pages, ours, strict=True) if THIRDS.of(page.id) == split]
+        result.scores.append(Score(f"newsbeam body ({row} pages)", score_texts(part), len(part),
+                                   note="split by a hash of the page id (quality.corpora.THIRDS)"))
     rows = [Score(f"{name} {version}".strip(), score_texts((p.body, bodies.get(p.id, "")) for p in pages),
                   len(pages), note="stored output, recomputed") for name, (version, bodies) in baselines.items()]
     result.scores += sorted(rows, key=lambda row: -row.metrics["f1"])

@@ -4,7 +4,8 @@ Entity-level exact match on PER/ORG/LOC, as in the CoNLL evaluation: a predicted
 its span and its type both equal a gold entity's. spaCy's OntoNotes labels map PERSON->PER, ORG->ORG,
 GPE/LOC/FAC->LOC; MISC (and NORP, EVENT, ... on our side) is not scored. Each document's sentences are
 joined by line breaks into one story, which is what the pipeline reads; the raw model baseline reads the
-same sentences one at a time, as the published baseline did.
+same sentences one at a time, as the published baseline did. ``--split`` keeps one half of the documents
+by a hash of their id (`quality.corpora.CONLL_DOCUMENTS`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from quality.corpora import CONLL_DOCUMENTS, in_split
 from quality.report import CorpusError, Score, TaskResult
 
 GOLD_FILE = "conllpp_test.txt"
@@ -128,12 +130,13 @@ def _batches(items: list, size: int) -> Iterator[tuple[int, list]]:
 
 
 def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None],
-          config: Path | None = None) -> TaskResult:
+          config: Path | None = None, split: str = "all") -> TaskResult:
     """Score the pipeline's recognizer per document and the raw model per sentence on the same run."""
     from pipeline.config import load_run_config
     from transforms.entities import EntityRecognizer
 
-    documents = read_conll(Path(corpus) / GOLD_FILE)[:limit]
+    documents = [doc for doc in read_conll(Path(corpus) / GOLD_FILE) if in_split(doc.id, split, CONLL_DOCUMENTS)]
+    documents = documents[:limit]
     cfg = load_run_config(config)
     recognizer = EntityRecognizer.from_config(cfg)
     nlp = recognizer.pipelines.get("en")
@@ -159,7 +162,7 @@ def score(corpus: Path, limit: int | None, progress: Callable[[int, int], None],
     counts = {kind: sum(1 for span in gold if span[3] == kind) for kind in TYPES}
     return TaskResult(
         task="entities",
-        corpus=str(corpus),
+        corpus=f"{corpus} ({split})",
         metric="entity-level exact-match P/R/F1 on PER/ORG/LOC (MISC, NORP, EVENT, ... not scored)",
         scores=[
             Score("newsbeam (documents)", prf(gold, ours), len(documents), note=f"{model} + context rules"),

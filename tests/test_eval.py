@@ -16,9 +16,9 @@ import pytest
 from pipeline.cli import eval as evaluate
 from pipeline.cli import main
 from pipeline.cli.options import EXIT_USAGE
-from quality.body import averaged_scores, page_split, score_texts, shingle_match
+from quality.body import averaged_scores, score_texts, shingle_match
 from quality.boilerplate import SegmentCounts, count_segments, segment_scores
-from quality.corpora import read_conll_datelines, read_reuters_stories
+from quality.corpora import CONLL_DOCUMENTS, HALVES, THIRDS, read_conll_datelines, read_reuters_stories
 from quality.dates import FieldTally
 from quality.report import CorpusError
 
@@ -111,13 +111,14 @@ def test_eval_body_end_to_end(corpora, tmp_path):
     assert rows["trafilatura 9.9.9"]["metrics"]["recall"] == pytest.approx(0.5)
     assert any(row["published"] for row in result["scores"])
     splits = [rows[f"newsbeam body ({split} pages)"]["items"] for split in ("tuning", "held-out")]
-    assert sum(splits) == 2 and [page_split(page) for page in ("harbour", "empty")].count("held-out") == splits[1]
+    assert sum(splits) == 2 and [THIRDS.of(page) for page in ("harbour", "empty")].count("heldout") == splits[1]
 
 
-def test_page_split_holds_out_about_a_third_by_id_alone():
+@pytest.mark.parametrize(("rule", "low", "high"), [(THIRDS, 150, 250), (HALVES, 250, 350), (CONLL_DOCUMENTS, 140, 240)])
+def test_hash_splits_hold_out_their_share_by_id_alone(rule, low, high):
     ids = [f"{number:064x}" for number in range(600)]
-    assert [page_split(page) for page in ids] == [page_split(page) for page in ids]
-    assert 150 <= sum(page_split(page) == "held-out" for page in ids) <= 250
+    assert [rule.of(item) for item in ids] == [rule.of(item) for item in reversed(ids)][::-1]
+    assert low <= sum(rule.of(item) == "heldout" for item in ids) <= high
 
 
 def test_eval_boilerplate_and_date_end_to_end(corpora, tmp_path, capsys):
@@ -180,6 +181,21 @@ def test_eval_section_scores_labelled_pages_by_how_their_desk_was_found(corpora,
     labels.write_text("article-extraction-benchmark\tmissing-page\tworld\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="missing-page"):
         score_sections(corpora, None, lambda done, total: None, labels=labels)
+
+
+def test_eval_entities_split_scores_each_half_of_the_documents(corpora, tmp_path):
+    corpus, out = str(corpora / "conll2003-eng-testb"), tmp_path / "scores.json"
+    found = {}
+    for split in ("dev", "heldout", "all"):
+        assert main(["eval", "entities", "--corpus", corpus, "--split", split, "--json", str(out)]) == 0
+        [result] = json.loads(out.read_text())
+        assert result["corpus"].endswith(f"({split})")
+        found[split] = (result["details"]["documents"], result["details"]["gold_entities"])
+    # The fixture's third story is the one whose id the split holds out; its gold is one person, one place.
+    assert [CONLL_DOCUMENTS.of(f"doc-{number:03d}") for number in (1, 2, 3)] == ["dev", "dev", "heldout"]
+    assert found["heldout"] == (1, {"PER": 1, "ORG": 0, "LOC": 1})
+    assert found["dev"] == (2, {"PER": 1, "ORG": 1, "LOC": 1})
+    assert found["all"] == (3, {"PER": 2, "ORG": 1, "LOC": 2})
 
 
 def test_eval_split_is_refused_for_tasks_without_one(corpora, capsys):

@@ -24,8 +24,8 @@ TASKS = {
     "language": ("quality.language", "lingua-langid-sentences"),
     "section": ("quality.sections", "."),
 }
-# Tasks whose items are split in two (`quality.corpora.split_of`): tune on `dev`, keep `heldout` aside.
-SPLIT_TASKS = frozenset({"date", "section"})
+# Tasks whose items are split in two (`quality.corpora.HashSplit`): tune on `dev`, keep `heldout` aside.
+SPLIT_TASKS = frozenset({"date", "entities", "section"})
 
 
 def register(commands: argparse._SubParsersAction) -> None:
