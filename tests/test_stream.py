@@ -159,3 +159,63 @@ def test_compact_command_takes_the_lock_and_compacts_every_partition(many_small_
     assert main(["compact", "--output", str(many_small_files)]) == 0
     assert "6 files -> 1" in capsys.readouterr().out
     assert main(["compact", "--output", str(many_small_files)]) == 0  # nothing left to compact
+
+
+# --------------------------------------------------------------------------------------------------
+# `stream --engine` with the local DirectRunner, which runs the unbounded graph in the submitting process.
+
+def engine_stream(tmp_path: Path, output: Path) -> subprocess.Popen:
+    """`stream --engine` over configs/stream-flink.yaml's graph (file watch), on the local DirectRunner."""
+    config = tmp_path / "engine.yaml"
+    if not config.exists():
+        (tmp_path / "inbox").mkdir()
+        config.write_text(f"extends: {Path(__file__).parent.parent / 'configs' / 'stream-flink.yaml'}\n"
+                          "entities: {enabled: false}\n"
+                          f"stream: {{watch: '{tmp_path / 'inbox'}/**', poll_seconds: 1, runner_flags: []}}\n")
+    command = [sys.executable, "-m", "pipeline.cli", "stream", "--engine", "--config", str(config),
+               "--output", str(output), "--runner", "DirectRunner"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_until_submitted(job: subprocess.Popen) -> None:
+    """Read the job's log until it says it submits the job, which it does once it holds the output's lock."""
+    for line in iter(job.stderr.readline, ""):
+        if "submitting the streaming job" in line:
+            return
+    raise AssertionError(f"the stream ended (exit {job.wait()}) before submitting its job")
+
+
+def test_a_second_engine_stream_on_the_same_output_exits_75_while_the_first_runs(tmp_path):
+    output = tmp_path / "out"
+    first = engine_stream(tmp_path, output)
+    try:
+        wait_until_submitted(first)
+        second = engine_stream(tmp_path, output)
+        _, errors = second.communicate(timeout=120)
+        assert second.returncode == 75, errors
+        assert "another run holds the lock" in errors
+        assert not list((output / "_runs").glob("*.json"))  # the refused job saves no summary
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=120)
+    assert first.returncode == 0
+    assert not (output / "_lock").exists()
+
+
+def test_an_engine_stream_ended_by_sigterm_leaves_its_summary_and_the_views(tmp_path):
+    output = tmp_path / "out"
+    job = engine_stream(tmp_path, output)
+    try:
+        wait_until_submitted(job)
+    finally:
+        job.send_signal(signal.SIGTERM)
+        printed, errors = job.communicate(timeout=120)
+    assert job.returncode == 0, errors
+    [saved] = (output / "_runs").glob("*.json")
+    summary = json.loads(saved.read_text())
+    assert (summary["status"], summary["exit_code"]) == ("stopped", 0)
+    assert summary["inputs"] == [f"watch:{tmp_path / 'inbox'}/**"]
+    assert f"stream {summary['run_id']} stopped" in printed
+    views = duckdb.connect()
+    views.execute((output / "views.sql").read_text())
+    assert views.sql("select run_id, status, exit_code from runs").fetchall() == [(summary["run_id"], "stopped", 0)]

@@ -1,9 +1,10 @@
 """``newsbeam``: the command line, one module per command, named after it, each with a ``register(subparsers)``.
 
 A command parses its options, calls ``graph``, ``output``, ``analyst`` or ``runtime`` and turns the outcome
-into an exit code; what two commands share lives in ``options`` here or in those packages, never in another
-command. Nothing outside this package imports it; ``eval`` alone imports ``quality``. Commands are imported
-when the parser is built, after ``prepare_process`` has set up the process.
+into an exit code; what two commands share lives in ``options`` (their options) or ``session`` (a job under the
+output's lock, ending in a saved summary) here, or in those packages, never in another command. Nothing
+outside this package imports it; ``eval`` alone imports ``quality``. Commands are imported when the parser
+is built, after ``prepare_process`` has set up the process.
 """
 
 from __future__ import annotations

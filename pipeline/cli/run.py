@@ -5,12 +5,8 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import signal
 import sys
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from datetime import UTC, datetime
 
 from pipeline.cli.options import (
@@ -20,7 +16,6 @@ from pipeline.cli.options import (
     EXIT_NOTHING_TO_DO,
     EXIT_OK,
     EXIT_REJECTED,
-    EXIT_STOPPED,
     EXIT_USAGE,
     LOCAL_RUNNER,
     add_run_arguments,
@@ -90,31 +85,6 @@ def _default_workers(files: int, cfg: dict, options) -> int:
     return workers
 
 
-class Stopped(BaseException):  # noqa: N818 - a request, not an error; like KeyboardInterrupt, no ``except Exception`` takes it
-    """SIGTERM (or SIGINT) asked the run to stop: the run ends, its summary is saved as "stopped"."""
-
-
-@contextmanager
-def _stopping_on_signals() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGINT raise ``Stopped`` in the main thread, wherever it waits.
-
-    The previous handlers come back afterwards; a run started off the main thread (a caller's own
-    thread) cannot take signals and leaves them alone.
-    """
-    def stop(signum, _frame):
-        raise Stopped(f"stopped by {signal.Signals(signum).name}")
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
 def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     """Run the batch job under the output's lock and report it; the exit code says how it went.
 
@@ -124,10 +94,9 @@ def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     A SIGTERM or SIGINT stops it: what was committed stays committed (the ledger says which files), the
     summary is saved with status "stopped", and the exit code is 143.
     """
-    from pipeline.output.lock import LockHeld, OutputLock
+    from pipeline.cli.session import locked_job
     from pipeline.output.run_paths import NothingToRead, check_run_paths, create_output
-    from pipeline.output.summary import RunSummary, new_run_id, save
-    from pipeline.output.views import write_views
+    from pipeline.output.summary import RunSummary, new_run_id
 
     cfg = command_config(args)
     beam_options(args, beam_args)  # an unknown runner or Beam option ends the run here, not after planning
@@ -139,28 +108,10 @@ def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     create_output(paths.output)
     started = datetime.now(UTC)
     summary = RunSummary(new_run_id(started), pipeline_version(), paths.patterns, paths.output, started.isoformat())
-    clock = time.monotonic()
-    try:
-        with _stopping_on_signals(), OutputLock(paths.output, summary.run_id, wait=args.wait) as lock:
-            code = _run_locked(args, beam_args, cfg, summary, paths.listing, lock)
-    except LockHeld as held:
-        print(f"newsbeam: {held}", file=sys.stderr)
-        return EXIT_LOCKED
-    except Stopped as stopped:
-        LOG.warning("run %s %s", summary.run_id, stopped)
-        summary.status, summary.message, code = "stopped", str(stopped), EXIT_STOPPED
-    except Exception as error:  # reported, saved in the run history, and turned into an exit code
-        # An OSError names its path (an unwritable output folder, a full disk): the message says it all.
-        LOG.error("run %s failed: %s", summary.run_id, error, exc_info=not isinstance(error, OSError))
-        summary.status, summary.message, code = "failed", f"{type(error).__name__}: {error}", EXIT_FAILED
-    summary.seconds = round(time.monotonic() - clock, 3)
-    summary.exit_code = code
-    try:
-        saved = save(summary)
-        write_views(paths.output)
-    except OSError as error:
-        print(f"newsbeam: cannot write to the output folder: {error}", file=sys.stderr)
-        return EXIT_FAILED
+    code, saved = locked_job(summary, args.wait, lambda fence: _run_locked(args, beam_args, cfg, summary,
+                                                                           paths.listing, fence))
+    if saved is None:
+        return code
     if code == EXIT_NOTHING_TO_DO:
         print(f"newsbeam run: nothing to do: {summary.message}; --reprocess reads them again"
               f"{'' if args.nothing_new_ok else f' (--nothing-new-ok makes this exit 0, not {code})'}",
@@ -174,7 +125,7 @@ def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     return code
 
 
-def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary, listing, lock) -> int:
+def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary, listing, fence) -> int:
     """Plan the listed input files against the ledger, run the pipeline if there is work, fill in the summary."""
     from pipeline.graph.batch import RunSpec, execute
     from pipeline.output.ledger import load_ledger, plan_inputs, report_skipped
@@ -202,7 +153,7 @@ def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summa
         for start in range(0, len(plan.to_read), chunk):
             spec = RunSpec(plan.to_read[start:start + chunk], summary.output, cfg, summary.run_id,
                            summary.pipeline_version, reprocess=args.reprocess, since=args.since, until=args.until,
-                           progress_dir=progress_dir, fence=lock.fence)
+                           progress_dir=progress_dir, fence=fence)
             totals = merge_counts(totals, execute(spec, options))
             if start + chunk < len(plan.to_read):
                 # A finished pipeline's buffers sit in reference cycles until the next full collection; freed

@@ -155,9 +155,17 @@ def stream_command(args: argparse.Namespace, beam_args: list[str]) -> int:
 
 
 def _submit_to_engine(args: argparse.Namespace, beam_args: list[str], cfg: dict, output: str) -> int:
-    """Run the unbounded graph on the config's runner until the engine stops it."""
-    import apache_beam as beam
+    """Run the unbounded graph on the config's runner until the engine ends it or SIGINT/SIGTERM cancels it.
 
+    As for ``newsbeam run``: under the output's lock (exit 75 while another run holds it, or ``--wait``),
+    with a summary in ``_runs/`` (status and exit code; the figures are the engine's, in its own metrics)
+    and fresh views when it ends, however it ends. A cancelled job is "stopped" and exits 0, like the local
+    loop. An output at a URL (a cluster's gs://) is not locked: the lock needs a local filesystem.
+    """
+    import apache_beam as beam
+    from apache_beam.runners.runner import PipelineState
+
+    from pipeline.cli.session import Stopped, locked_job
     from pipeline.graph.streaming import build_streaming_pipeline, stream_settings
 
     try:
@@ -168,12 +176,33 @@ def _submit_to_engine(args: argparse.Namespace, beam_args: list[str], cfg: dict,
     if args.watch:
         cfg["stream"]["watch"] = absolute(args.watch)
     options = beam_options(args, [*settings.runner_flags, *beam_args])
-    pipeline = beam.Pipeline(options=options)
-    build_streaming_pipeline(pipeline, cfg, output, new_run_id(datetime.now(UTC)), pipeline_version())
-    result = pipeline.run()
-    LOG.info("submitted the streaming job; state %s", result.state)
-    result.wait_until_finish()
-    return EXIT_OK
+    started = datetime.now(UTC)
+    source = cfg["stream"].get("watch") or settings.subscription or settings.topic
+    summary = RunSummary(new_run_id(started), pipeline_version(), [f"{settings.source}:{source}"], output,
+                         started.isoformat(), status="streaming")
+
+    def submit(_fence) -> int:  # the engine's writers commit by atomic renames; no batch commit to fence
+        pipeline = beam.Pipeline(options=options)
+        build_streaming_pipeline(pipeline, cfg, output, summary.run_id, summary.pipeline_version)
+        result = None
+        try:
+            LOG.info("stream %s: submitting the streaming job into %s", summary.run_id, output)
+            result = pipeline.run()  # some runners (the local DirectRunner) run the job here, not in the wait
+            state = result.wait_until_finish()
+        except Stopped as stopped:
+            LOG.warning("stream %s %s: the job is cancelled", summary.run_id, stopped)
+            if result is not None:
+                result.cancel()
+            summary.status, summary.message = "stopped", f"{stopped}; the job was cancelled"
+            return EXIT_OK
+        summary.message = f"the engine ended the job in state {state}"
+        summary.status = "succeeded" if state == PipelineState.DONE else "failed"
+        return EXIT_OK if state == PipelineState.DONE else EXIT_FAILED
+
+    code, _ = locked_job(summary, args.wait, submit)
+    if not args.quiet and code != EXIT_LOCKED:
+        print(f"stream {summary.run_id} {summary.status}: {summary.message}")
+    return code
 
 
 def _stop_on_signals() -> threading.Event:
