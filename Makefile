@@ -51,7 +51,7 @@ demo: setup
 	$(BIN)/python samples/show.py $(DEMO_OUT)
 
 test: setup
-	$(BIN)/python -m pytest -q -m "not slow and not engines"
+	$(BIN)/python -m pytest -q -n auto -m "not slow and not engines"
 
 test-all: setup
 	$(BIN)/python -m pytest -q -m "not engines"
