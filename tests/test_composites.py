@@ -20,13 +20,15 @@ from pipeline.config import load_run_config
 from pipeline.graph.batch import BuildArticles, ReadFiles, RunSpec
 from pipeline.graph.stages import (
     DROPS,
+    OLD_FILES,
     OUTCOMES,
     REJECTED,
-    REPLACES,
-    SUPERSEDES,
     WITHDRAWN,
+    Drop,
     KeepNewRejections,
+    OldFiles,
     Resolve,
+    Resolved,
     Supersede,
 )
 from pipeline.output.ledger import list_inputs
@@ -42,7 +44,8 @@ def article(source_uri: str, **fields) -> dict:
 
 
 def resolve(groups: list[tuple[str, dict]]):
-    """Run ``Resolve`` over ``(key, {"new", "committed", "dropped"})`` groups; return (pipeline, rows, outcomes)."""
+    """Run ``Resolve`` over ``(key, {"new", "committed", "dropped", "old_files"})`` groups; return (pipeline,
+    rows, outcomes)."""
     pipeline = BeamTestPipeline()
     resolved = (pipeline | beam.Create(groups)
                 | beam.ParDo(Resolve("articles")).with_outputs(OUTCOMES, main="rows"))
@@ -51,15 +54,15 @@ def resolve(groups: list[tuple[str, dict]]):
 
 def test_resolve_keeps_the_smallest_source_uri_and_counts_the_others_as_duplicates():
     group = ("url:a", {"new": [article("b.html"), article("a.warc#offset=9"), article("c.txt")],
-                       "committed": [], "dropped": []})
+                       "committed": [], "dropped": [], "old_files": []})
     pipeline, rows, outcomes = resolve([group])
-    assert_that(rows, equal_to([article("a.warc#offset=9")]), label="Kept")
+    assert_that(rows, equal_to([Resolved(article("a.warc#offset=9"))]), label="Kept")
     assert_that(outcomes, equal_to([("b.html", {"duplicates": 1}), ("c.txt", {"duplicates": 1})]), label="Tallies")
     pipeline.run()
 
 
 def test_resolve_makes_a_new_row_a_duplicate_of_a_committed_row_that_stays():
-    group = ("url:a", {"new": [article("b.html")], "committed": [OLD_FILE], "dropped": []})
+    group = ("url:a", {"new": [article("b.html")], "committed": [OLD_FILE], "dropped": [], "old_files": []})
     pipeline, rows, outcomes = resolve([group])
     assert_that(rows, equal_to([]), label="Kept")
     assert_that(outcomes, equal_to([("b.html", {"duplicates": 1})]), label="Tallies")
@@ -67,40 +70,43 @@ def test_resolve_makes_a_new_row_a_duplicate_of_a_committed_row_that_stays():
 
 
 def test_resolve_folds_a_replacement_into_its_old_file_when_it_stays_in_that_partition():
-    stays = ("url:a", {"new": [article("a.html", **{SUPERSEDES: [OLD_FILE]})], "committed": [OLD_FILE],
-                       "dropped": [OLD_FILE]})
+    stays = ("url:a", {"new": [article("a.html")], "committed": [OLD_FILE], "dropped": [OLD_FILE],
+                       "old_files": [OldFiles("a.html", (OLD_FILE,))]})
     moves = ("url:b", {"new": [article("b.html", article_id="url:b")], "committed": [OTHER_FILE],
-                       "dropped": [OTHER_FILE]})
+                       "dropped": [OTHER_FILE], "old_files": []})
     pipeline, rows, outcomes = resolve([stays, moves])
-    assert_that(rows, equal_to([article("a.html", **{REPLACES: OLD_FILE}), article("b.html", article_id="url:b")]),
-                label="Kept")
+    assert_that(rows, equal_to([Resolved(article("a.html"), replaces=OLD_FILE),
+                                Resolved(article("b.html", article_id="url:b"))]), label="Kept")
     assert_that(outcomes, equal_to([]), label="Tallies")
     pipeline.run()
 
 
 def supersede(groups: list[tuple[str, dict]]):
     pipeline = BeamTestPipeline()
-    superseded = pipeline | beam.Create(groups) | beam.ParDo(Supersede()).with_outputs(DROPS, main="articles")
-    return pipeline, superseded.articles, superseded[DROPS]
+    superseded = (pipeline | beam.Create(groups)
+                  | beam.ParDo(Supersede()).with_outputs(DROPS, OLD_FILES, main="articles"))
+    return pipeline, superseded.articles, superseded[DROPS], superseded[OLD_FILES]
 
 
 def test_supersede_drops_the_committed_rows_of_a_capture_read_again_and_names_their_files():
     group = ("a.html", {"articles": [article("a.html")], "rejected": [],
-                        "committed": [(OTHER_FILE, "url:old"), (OLD_FILE, "url:a")]})
-    pipeline, articles, drops = supersede([group])
-    assert_that(articles, equal_to([article("a.html", **{SUPERSEDES: sorted([OLD_FILE, OTHER_FILE])})]),
-                label="Articles")
-    assert_that(drops, equal_to([(OTHER_FILE, "url:old"), (OLD_FILE, "url:a")]), label="Drops")
+                        "committed": [Drop(OTHER_FILE, "url:old"), Drop(OLD_FILE, "url:a")]})
+    pipeline, articles, drops, old_files = supersede([group])
+    assert_that(articles, equal_to([article("a.html")]), label="Articles")
+    assert_that(drops, equal_to([Drop(OTHER_FILE, "url:old"), Drop(OLD_FILE, "url:a")]), label="Drops")
+    assert_that(old_files, equal_to([("url:a", OldFiles("a.html", tuple(sorted([OLD_FILE, OTHER_FILE]))))]),
+                label="OldFiles")
     pipeline.run()
 
 
 def test_supersede_drops_the_rows_of_a_capture_that_is_now_rejected_but_not_of_one_that_is_gone():
-    rejected_now = ("a.html", {"articles": [], "rejected": [None], "committed": [(OLD_FILE, "url:a")]})
-    not_seen = ("b.html", {"articles": [], "rejected": [], "committed": [(OTHER_FILE, "url:b")]})
+    rejected_now = ("a.html", {"articles": [], "rejected": [None], "committed": [Drop(OLD_FILE, "url:a")]})
+    not_seen = ("b.html", {"articles": [], "rejected": [], "committed": [Drop(OTHER_FILE, "url:b")]})
     new_only = ("c.html", {"articles": [article("c.html")], "rejected": [], "committed": []})
-    pipeline, articles, drops = supersede([rejected_now, not_seen, new_only])
+    pipeline, articles, drops, old_files = supersede([rejected_now, not_seen, new_only])
     assert_that(articles, equal_to([article("c.html")]), label="Articles")
-    assert_that(drops, equal_to([(OLD_FILE, "url:a")]), label="Drops")
+    assert_that(drops, equal_to([Drop(OLD_FILE, "url:a")]), label="Drops")
+    assert_that(old_files, equal_to([]), label="OldFiles")
     pipeline.run()
 
 
@@ -145,7 +151,7 @@ def build_articles(captures: Path, output: Path, run_id: str):
 
 def test_build_articles_cleans_captures_and_keeps_one_row_per_article(captures, tmp_path):
     pipeline, built = build_articles(captures, tmp_path / "out", "run-1")
-    described = built["rows"] | beam.Map(lambda row: (Path(row["source_uri"]).name, row["title"], row["run_id"]))
+    described = built["rows"] | beam.Map(lambda r: (Path(r.row["source_uri"]).name, r.row["title"], r.row["run_id"]))
     assert_that(described, equal_to([("a-chip-plant.html", "Chipmaker picks Ohio for new plant", "run-1")]),
                 label="Rows")
     copy = str(captures / "b-chip-plant-copy.html")
@@ -162,10 +168,10 @@ def test_build_articles_supersedes_the_committed_row_of_a_rewritten_capture(capt
     page.write_text(page.read_text().replace("3,000 jobs", "3,500 jobs"))
 
     pipeline, built = build_articles(captures, output, "run-2")
-    described = built["rows"] | beam.Map(lambda row: (Path(row["source_uri"]).name, "3,500 jobs" in row["body"],
-                                                      row.get(REPLACES)))
+    described = built["rows"] | beam.Map(lambda r: (Path(r.row["source_uri"]).name, "3,500 jobs" in r.row["body"],
+                                                    r.replaces))
     assert_that(described, equal_to([("a-chip-plant.html", True, committed)]), label="Rows")
-    assert_that(built["drops"] | beam.Map(lambda drop: drop[0]), equal_to([committed]), label="Drops")
+    assert_that(built["drops"] | beam.Map(lambda drop: drop.file), equal_to([committed]), label="Drops")
     pipeline.run()
 
 

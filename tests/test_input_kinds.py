@@ -12,6 +12,8 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.cli import main
 from pipeline.graph.batch import MergeInputKinds, RunSpec
+from pipeline.graph.stages import Drop
+from pipeline.output.key_index import CommittedRow
 from transforms.identity import article_id, sha256_hex
 
 STORY = ("Harbour cranes return to Port Velmar\n\nPort Velmar reopened its northern quay on Tuesday after a "
@@ -26,7 +28,8 @@ def row(body: str, source_uri: str, url: str | None = None) -> dict:
             "source_uri": source_uri}
 
 
-def merged(tmp_path: Path, run_config: dict, articles: list[dict], committed: list[tuple], read: frozenset[str]):
+def merged(tmp_path: Path, run_config: dict, articles: list[dict], committed: list[CommittedRow],
+           read: frozenset[str]):
     """Run ``MergeInputKinds`` over ``articles`` and ``committed`` rows; assert on its three outputs."""
     spec = RunSpec(files=[], output=str(tmp_path / "out"), cfg=run_config, run_id="r", version="v")
     pipeline = TestPipeline()
@@ -50,12 +53,12 @@ def test_a_committed_row_without_url_is_dropped_for_the_new_row_with_url(tmp_pat
     record = row(STORY, "/in/feed.jsonl#line=1", URL)
     old_file = "/out/date=2024-05-20/section=unknown/part-a.parquet"
     body_id = article_id(None, STORY)
-    committed = [(body_id, old_file, "/old/harbour.txt"),
-                 (article_id(None, "another story"), old_file, "/old/another.txt")]
+    committed = [CommittedRow(body_id, old_file, "/old/harbour.txt"),
+                 CommittedRow(article_id(None, "another story"), old_file, "/old/another.txt")]
     pipeline, out = merged(tmp_path, run_config, [record], committed, frozenset({"/in/feed.jsonl"}))
     assert_that(out["articles"] | beam.Map(lambda a: a["article_id"]), equal_to([record["article_id"]]),
                 label="Kept")
-    assert_that(out["drops"], equal_to([(old_file, body_id)]), label="Drops")
+    assert_that(out["drops"], equal_to([Drop(old_file, body_id)]), label="Drops")
     pipeline.run()
 
 

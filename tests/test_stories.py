@@ -13,6 +13,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.cli import main
 from pipeline.graph.batch import GroupStories
+from pipeline.graph.stages import Resolved
 from transforms.stories import StorySettings, group_stories, shingles, signature
 
 STORIES = Path(__file__).parent / "fixtures" / "stories"
@@ -67,8 +68,8 @@ def test_group_stories_gives_every_row_its_story():
     rows = [{"article_id": name, "body": body(name)}
             for name in ("velmar-wire.txt", "velmar-copy.txt", "velmar-other.txt")]
     with TestPipeline() as pipeline:
-        found = (pipeline | beam.Create(rows) | GroupStories(SETTINGS)
-                 | beam.Map(lambda a: (a["article_id"], a["story_id"])) | beam.combiners.ToList())
+        found = (pipeline | beam.Create([Resolved(row) for row in rows]) | GroupStories(SETTINGS)
+                 | beam.Map(lambda r: (r.row["article_id"], r.row["story_id"])) | beam.combiners.ToList())
         assert_that(found | beam.Map(partition),
                     equal_to([[["velmar-copy.txt", "velmar-wire.txt"], ["velmar-other.txt"]]]))
 

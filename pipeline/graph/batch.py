@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,18 +17,20 @@ from pipeline.captures import source_file
 from pipeline.graph.stages import (
     DROPS,
     FILES,
+    OLD_FILES,
     OUTCOMES,
     REJECTED,
-    REPLACES,
     SKIPPED,
     WITHDRAWN,
     AddEntities,
     CleanAndEnrich,
+    Drop,
     KeepNewRejections,
     KeepUrlBearing,
     LedgerRows,
     ReadCaptures,
     Resolve,
+    Resolved,
     RewriteFile,
     Supersede,
     WithdrawRejections,
@@ -38,7 +41,7 @@ from pipeline.graph.stages import (
     rejection_row,
     replaced_without_url,
 )
-from pipeline.output.key_index import KeyIndexSettings, KeyReads, committed_rows
+from pipeline.output.key_index import CommittedRow, KeyIndexSettings, KeyReads, committed_rows
 from pipeline.output.ledger import InputFile
 from pipeline.output.lock import Fence
 from pipeline.output.schema import ARTICLE_GLOB, REJECTED_GLOB
@@ -64,31 +67,31 @@ class RunSpec:
     fence: Fence | None = None  # the output lock's check before each commit (None: the output has no lock)
 
 
-class Committed(beam.PTransform):
-    """``(key, file, source_uri)`` for the rows already committed under the output glob (via ``key_index``).
+class CommittedRows(beam.PTransform):
+    """A ``CommittedRow`` for each row already committed under the output glob (via ``key_index``).
 
-    With ``meeting`` (a PCollection of this run's new keys) only the rows this run can meet: their key is
+    With ``new_keys`` (a PCollection of this run's new keys) only the rows this run can meet: their key is
     among the new keys, or their capture's input file among ``read``. Every other committed row can
     neither make a new row a duplicate nor be superseded, and would only fill the joins; without this
     filter each chunk of a long backfill joined every key committed before it.
     """
 
     def __init__(self, output: str, glob: str, key: str, index: KeyIndexSettings,
-                 meeting: beam.PCollection | None = None, read: frozenset[str] = frozenset()):
+                 new_keys: beam.PCollection | None = None, read: frozenset[str] = frozenset()):
         super().__init__()
         self.output, self.glob, self.key, self.index = output, glob, key, index
-        self.meeting, self.read = meeting, read
+        self.new_keys, self.read = new_keys, read
 
     def expand(self, pbegin):
         glob, key, index = self.glob, self.key, self.index
         output = pbegin | "Output" >> beam.Create([self.output])
-        if self.meeting is None:
+        if self.new_keys is None:
             return output | "Rows" >> beam.FlatMap(_committed, glob, key, index)
-        return output | "Rows" >> beam.FlatMap(_committed_meeting, glob, key, index,
-                                               beam.pvalue.AsList(self.meeting), self.read)
+        return output | "Rows" >> beam.FlatMap(_committed_met, glob, key, index,
+                                               beam.pvalue.AsList(self.new_keys), self.read)
 
 
-def _committed(output: str, glob: str, column: str, index: KeyIndexSettings):
+def _committed(output: str, glob: str, column: str, index: KeyIndexSettings) -> Iterator[CommittedRow]:
     """Every committed row; counts the files whose keys came from the index and those read."""
     reads = KeyReads()
     yield from committed_rows(output, glob, column, index, reads)
@@ -96,12 +99,12 @@ def _committed(output: str, glob: str, column: str, index: KeyIndexSettings):
     count("committed_files.read", reads.read)
 
 
-def _committed_meeting(output: str, glob: str, column: str, index: KeyIndexSettings, keys: list[str],
-                       read: frozenset[str]):
+def _committed_met(output: str, glob: str, column: str, index: KeyIndexSettings, keys: list[str],
+                   read: frozenset[str]) -> Iterator[CommittedRow]:
     """The committed rows whose key is in ``keys`` or whose capture's input file is in ``read``."""
     wanted = frozenset(keys)
     for row in _committed(output, glob, column, index):
-        if row[0] in wanted or source_file(row[2]) in read:
+        if row.key in wanted or source_file(row.source_uri) in read:
             yield row
 
 
@@ -125,7 +128,7 @@ class ReadFiles(beam.PTransform):
 
 
 class BuildArticles(beam.PTransform):
-    """Captures to enriched, resolved article rows; also ``rejected``, ``outcomes`` and ``drops``.
+    """Captures to enriched ``Resolved`` article rows; also ``rejected``, ``outcomes`` and ``drops``.
 
     A committed row is superseded when its capture (``source_uri``) is processed again in this run: a
     rewritten file, or ``--reprocess``. Superseded rows are dropped from their old files (``drops``);
@@ -145,7 +148,7 @@ class BuildArticles(beam.PTransform):
             REJECTED, main="articles")
         new_ids = cleaned.articles | "NewIds" >> beam.FlatMap(_ids_to_meet)
         read_files = frozenset(f.path for f in spec.files)
-        committed = captures.pipeline | "CommittedArticles" >> Committed(
+        committed = captures.pipeline | "CommittedArticles" >> CommittedRows(
             spec.output, ARTICLE_GLOB, "article_id", KeyIndexSettings.from_config(spec.cfg), new_ids, read_files)
         rejected = (read["rejected"], cleaned[REJECTED]) | "RejectedHere" >> beam.Flatten()
         superseded = (
@@ -154,14 +157,15 @@ class BuildArticles(beam.PTransform):
              "committed": committed | "CommittedByUri" >> beam.FlatMap(
                  _keyed_by_capture_if_read, read_files)}
             | "JoinByCapture" >> beam.CoGroupByKey()
-            | "Supersede" >> beam.ParDo(Supersede()).with_outputs(DROPS, main="articles")
+            | "Supersede" >> beam.ParDo(Supersede()).with_outputs(DROPS, OLD_FILES, main="articles")
         )
         merged = superseded.articles | "MergeInputKinds" >> MergeInputKinds(spec, committed, read_files)
         drops = (superseded[DROPS], merged["drops"]) | "AllDrops" >> beam.Flatten()
         resolved = (
             {"new": merged["articles"] | "ByArticleId" >> beam.Map(lambda a: (a["article_id"], a)),
-             "committed": committed | "ById" >> beam.Map(lambda row: (row[0], row[1])),
-             "dropped": drops | "DroppedById" >> beam.Map(lambda drop: (drop[1], drop[0]))}
+             "committed": committed | "ById" >> beam.Map(lambda row: (row.key, row.file)),
+             "dropped": drops | "DroppedById" >> beam.Map(lambda drop: (drop.article_id, drop.file)),
+             "old_files": superseded[OLD_FILES]}
             | "JoinCommitted" >> beam.CoGroupByKey()
             | "Resolve" >> beam.ParDo(Resolve("articles")).with_outputs(OUTCOMES, main="rows")
         )
@@ -177,7 +181,7 @@ class BuildArticles(beam.PTransform):
 
 
 class GroupStories(beam.PTransform):
-    """Each row with its ``story_id``: syndicated copies of one story (near-identical bodies, MinHash LSH
+    """Each ``Resolved`` row with its ``story_id``: syndicated copies of one story (near-identical bodies, MinHash LSH
     over word shingles, ``transforms.stories``) share one.
 
     The rows' signatures meet in one group, so copies are found across all the captures of this
@@ -192,12 +196,13 @@ class GroupStories(beam.PTransform):
         settings = self.settings
         stories = (
             rows
-            | "Signatures" >> beam.Map(lambda a: (None, (a["article_id"], signature(a["body"], settings))))
+            | "Signatures" >> beam.Map(lambda r: (None, (r.row["article_id"], signature(r.row["body"], settings))))
             | "OneGroup" >> beam.GroupByKey()
             | "Cluster" >> beam.FlatMap(lambda group: group_stories(group[1], settings).items())
         )
         return rows | "WithStory" >> beam.Map(
-            lambda a, ids: {**a, "story_id": ids[a["article_id"]]}, beam.pvalue.AsDict(stories))
+            lambda r, ids: r._replace(row={**r.row, "story_id": ids[r.row["article_id"]]}),
+            beam.pvalue.AsDict(stories))
 
 
 def _ids_to_meet(article: dict):
@@ -215,8 +220,8 @@ class MergeInputKinds(beam.PTransform):
     In this run and against rows committed earlier: a new ``body:`` row is a duplicate when a new or
     committed row has its ``content_hash`` (``KeepUrlBearing``); a committed ``body:`` row whose content a
     new ``url:`` row carries is dropped from its file (``drops``, as superseded rows are). Takes the
-    committed ``(article_id, file, source_uri)`` rows of ``BuildArticles``; returns ``articles``,
-    ``drops`` and ``outcomes``.
+    committed article rows (``CommittedRow``) of ``BuildArticles``; returns ``articles``, ``drops`` and
+    ``outcomes``.
     """
 
     def __init__(self, spec: RunSpec, committed: beam.PCollection, read_files: frozenset[str]):
@@ -228,14 +233,14 @@ class MergeInputKinds(beam.PTransform):
         without_url = articles | "WithoutUrl" >> beam.Filter(lambda a: not has_url(a))
         committed_content = (
             articles.pipeline
-            | "CommittedContent" >> Committed(
+            | "CommittedContent" >> CommittedRows(
                 spec.output, ARTICLE_GLOB, "content_hash", KeyIndexSettings.from_config(spec.cfg),
                 without_url | "NewContent" >> beam.Map(lambda a: a["content_hash"]), read_files)
-            | "NotReadAgain" >> beam.Filter(lambda row: source_file(row[2]) not in read_files)
+            | "NotReadAgain" >> beam.Filter(lambda row: source_file(row.source_uri) not in read_files)
         )
         kept = (
             {"new": articles | "ByContent" >> beam.Map(lambda a: (a["content_hash"], a)),
-             "committed": committed_content | "CommittedByContent" >> beam.Map(lambda row: (row[0], row[1]))}
+             "committed": committed_content | "CommittedByContent" >> beam.Map(lambda row: (row.key, row.file))}
             | "JoinContent" >> beam.CoGroupByKey()
             | "KeepUrlBearing" >> beam.ParDo(KeepUrlBearing()).with_outputs(OUTCOMES, main="articles")
         )
@@ -253,23 +258,22 @@ def _body_id_of_url_row(article: dict):
         yield article_id(None, article["body"]), None
 
 
-def _committed_body_row(row: tuple[str, str, str], read_files: frozenset[str]):
+def _committed_body_row(row: CommittedRow, read_files: frozenset[str]):
     """A committed ``body:`` row as ``(id, file)``, unless its capture is read again in this run (then
     ``Supersede`` decides)."""
-    key, path, source_uri = row
-    if key.startswith("body:") and source_file(source_uri) not in read_files:
-        yield key, path
+    if row.key.startswith("body:") and source_file(row.source_uri) not in read_files:
+        yield row.key, row.file
 
 
-def _keyed_by_capture_if_read(row: tuple[str, str, str], read: frozenset[str]):
-    """A committed ``(key, file, source_uri)`` row keyed by its capture, when that capture's input file is
-    read in this pipeline: no other row can be superseded, and the join then holds only these."""
-    if source_file(row[2]) in read:
-        yield row[2], (row[1], row[0])
+def _keyed_by_capture_if_read(row: CommittedRow, read: frozenset[str]):
+    """A committed row as the ``Drop`` it becomes if superseded, keyed by its capture, when that capture's
+    input file is read in this pipeline: no other row can be superseded, and the join then holds only these."""
+    if source_file(row.source_uri) in read:
+        yield row.source_uri, Drop(row.file, row.key)
 
 
 class WriteArticles(beam.PTransform):
-    """Rows into ``date=/section=`` partitions; replacements folded into their old files afterwards.
+    """``Resolved`` rows into ``date=/section=`` partitions; replacements folded into their old files afterwards.
 
     A replacement row whose partition is its old file's goes into that file's atomic rewrite (readers
     see old or new, never both); any other row is written to new files first.
@@ -281,11 +285,11 @@ class WriteArticles(beam.PTransform):
 
     def expand(self, built):
         spec, out_cfg = self.spec, self.spec.cfg["output"]
-        routed = built["rows"] | "Route" >> beam.Partition(_route, 2)
-        fresh, in_place = routed[0], routed[1]
+        split = built["rows"] | "SplitReplacements" >> beam.Partition(_replaces_in_place, 2)
+        fresh, in_place = split[0], split[1]
         written = (
             fresh
-            | "ByPartition" >> beam.Map(lambda a: ((a["date"].isoformat(), a["section"]), _strip(a)))
+            | "ByPartition" >> beam.Map(lambda r: ((r.row["date"].isoformat(), r.row["section"]), r.row))
             | "GroupPartitions" >> beam.GroupByKey()
             | "WritePartitions" >> beam.ParDo(WritePartition(
                 spec.output, spec.run_id, out_cfg["max_rows_per_file"], out_cfg["compression"],
@@ -293,7 +297,8 @@ class WriteArticles(beam.PTransform):
                 OUTCOMES, main="paths")
         )
         rewritten = (
-            {"drops": built["drops"], "rows": in_place | "ByOldFile" >> beam.Map(lambda a: (a[REPLACES], _strip(a)))}
+            {"drops": built["drops"] | "DropsByFile" >> beam.Map(lambda drop: (drop.file, drop.article_id)),
+             "rows": in_place | "ByOldFile" >> beam.Map(lambda r: (r.replaces, r.row))}
             | "GroupOldFiles" >> beam.CoGroupByKey()
             | "RewriteFiles" >> beam.ParDo(RewriteFile(spec.fence), written=beam.pvalue.AsList(written.paths))
         )
@@ -301,13 +306,9 @@ class WriteArticles(beam.PTransform):
         return {"paths": written.paths, "outcomes": outcomes}
 
 
-def _route(row: dict, _partitions: int) -> int:
+def _replaces_in_place(resolved: Resolved, _partitions: int) -> int:
     """1 when the row goes into the atomic rewrite of an old file of its partition, else 0."""
-    return int(REPLACES in row)
-
-
-def _strip(row: dict) -> dict:
-    return {k: v for k, v in row.items() if k != REPLACES}
+    return int(resolved.replaces is not None)
 
 
 class WriteRejected(beam.PTransform):
@@ -327,10 +328,10 @@ class WriteRejected(beam.PTransform):
         spec, out_cfg = self.spec, self.spec.cfg["output"]
         counted = rejected | "CountRejections" >> beam.ParDo(_CountRejection()).with_outputs(OUTCOMES, main="rows")
         new = counted.rows | "RejectionRows" >> beam.Map(_keyed_rejection, spec.run_id, spec.version)
-        committed = (rejected.pipeline | "CommittedRejections" >> Committed(
+        committed = (rejected.pipeline | "CommittedRejections" >> CommittedRows(
                          spec.output, REJECTED_GLOB, "rejection_id", KeyIndexSettings.from_config(spec.cfg),
                          new | "NewIds" >> beam.Keys(), frozenset(f.path for f in spec.files))
-                     | "ById" >> beam.Map(lambda row: (row[0], (row[1], row[2]))))
+                     | "ById" >> beam.Map(lambda row: (row.key, (row.file, row.source_uri))))
         skipped = beam.pvalue.AsDict(self.skipped | "SkippedUris" >> beam.Map(lambda uri: (uri, None)))
         kept = (
             {"new": new, "committed": committed}
@@ -368,16 +369,17 @@ class _CountRejection(beam.DoFn):
         yield rejection
 
 
-class WriteLedgerAfter(beam.PTransform):
-    """Ledger rows from file identities and outcome tallies, committed after all other writes."""
+class WriteLedgerLast(beam.PTransform):
+    """Ledger rows from file identities and outcome tallies, committed after the files in ``after`` (the
+    paths every other writer yields), so a file is in the ledger only once its rows are committed."""
 
-    def __init__(self, spec: RunSpec, barriers: list):
+    def __init__(self, spec: RunSpec, after: list[beam.PCollection]):
         super().__init__()
         self.spec = spec
-        self.barriers = barriers
+        self.after = after
 
     def expand(self, parts):
-        spec, barriers = self.spec, self.barriers
+        spec = self.spec
         return (
             parts
             | "JoinOutcomes" >> beam.CoGroupByKey()
@@ -385,7 +387,7 @@ class WriteLedgerAfter(beam.PTransform):
             | "OneGroup" >> beam.Map(lambda row: (None, row))
             | "Group" >> beam.GroupByKey()
             | "Commit" >> beam.ParDo(WriteLedger(spec.output, spec.run_id, spec.fence),
-                                     *[beam.pvalue.AsList(b) for b in barriers])
+                                     *[beam.pvalue.AsList(paths) for paths in self.after])
         )
 
 
@@ -398,8 +400,8 @@ def build_pipeline(pipeline: beam.Pipeline, spec: RunSpec) -> None:
                 | "WriteRejected" >> WriteRejected(spec, articles["paths"], read[SKIPPED]))
     outcomes = ((read[OUTCOMES], built["outcomes"], articles["outcomes"], rejected["outcomes"])
                 | "AllOutcomes" >> beam.Flatten())
-    barriers = [articles["paths"], rejected["paths"]]
-    _ = {"file": read[FILES], "outcomes": outcomes} | "WriteLedger" >> WriteLedgerAfter(spec, barriers)
+    _ = ({"file": read[FILES], "outcomes": outcomes}
+         | "WriteLedger" >> WriteLedgerLast(spec, after=[articles["paths"], rejected["paths"]]))
 
 
 def execute(spec: RunSpec, options: beam.options.pipeline_options.PipelineOptions) -> dict[str, int]:

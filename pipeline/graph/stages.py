@@ -13,7 +13,9 @@ import logging
 import time
 import traceback
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -35,9 +37,30 @@ FILES = "files"
 DROPS = "drops"
 WITHDRAWN = "withdrawn"
 SKIPPED = "skipped"
-REPLACES = "_replaces"
-SUPERSEDES = "_supersedes"
+OLD_FILES = "old_files"
 LOG = logging.getLogger("newsbeam")
+
+
+class Drop(NamedTuple):
+    """A committed article row to remove from its file: superseded, or replaced by its copy with URL."""
+
+    file: str
+    article_id: str
+
+
+class OldFiles(NamedTuple):
+    """The files holding the rows an earlier run committed for one capture that this run reads again."""
+
+    source_uri: str
+    files: tuple[str, ...]
+
+
+class Resolved(NamedTuple):
+    """A row the duplicate policy keeps, and the old file of its partition whose atomic rewrite it goes
+    into (None: it is written to a new file)."""
+
+    row: dict
+    replaces: str | None = None
 
 
 def count(name: str, value: int = 1) -> None:
@@ -221,42 +244,44 @@ class AddEntities(beam.DoFn):
             self.progress.flush()
 
     @timed("entities")
-    def process(self, batch: list[dict]):
-        by_language: dict[str, list[dict]] = defaultdict(list)
-        for article in batch:
-            by_language[article["language"]].append(article)
-        for language, articles in by_language.items():
+    def process(self, batch: list[Resolved]):
+        by_language: dict[str, list[Resolved]] = defaultdict(list)
+        for resolved in batch:
+            by_language[resolved.row["language"]].append(resolved)
+        for language, items in by_language.items():
             model = self.recognizer.model_names.get(language) if self.recognizer else None
-            found = self.recognizer.recognise(language, [a["body"] for a in articles]) if model else None
-            for position, article in enumerate(articles):
+            found = self.recognizer.recognise(language, [item.row["body"] for item in items]) if model else None
+            for position, item in enumerate(items):
                 entities = found[position] if found else []
-                article["entities"] = [dataclasses.asdict(e) for e in entities]
-                article["entities_model"] = model
+                item.row["entities"] = [dataclasses.asdict(e) for e in entities]
+                item.row["entities_model"] = model
                 count("entities", len(entities))
-                yield article
+                yield item
             if self.progress:
-                self.progress.add("entities", len(articles))
+                self.progress.add("entities", len(items))
 
 
 class Supersede(beam.DoFn):
     """For one capture processed in this run, drop its committed rows and tell its new rows where they were.
 
     Input is grouped by ``source_uri``: the capture's new article rows, its rejections, and the rows an
-    earlier run committed for it. Those committed rows are superseded (``drops``: old file, key); the
-    new rows carry the old files (``_supersedes``) so a row staying in its partition can replace the
-    old one in a single atomic file rewrite, even when its key changed.
+    earlier run committed for it (``Drop``). Those committed rows are superseded (``drops``); each new
+    row's id leaves with the old files (``old_files``: ``(article_id, OldFiles)``) so a row staying in
+    its partition can replace the old one in a single atomic file rewrite, even when its key changed.
     """
 
     def process(self, element):
-        _, grouped = element
+        source_uri, grouped = element
         articles = list(grouped["articles"])
-        old = list(grouped["committed"])
+        old: list[Drop] = list(grouped["committed"])
         if old and (articles or any(True for _ in grouped["rejected"])):
             for drop in old:
                 yield beam.pvalue.TaggedOutput(DROPS, drop)
-        files = sorted({path for path, _ in old})
+        files = tuple(sorted({drop.file for drop in old}))
         for article in articles:
-            yield {**article, SUPERSEDES: files} if files else article
+            if files:
+                yield beam.pvalue.TaggedOutput(OLD_FILES, (article["article_id"], OldFiles(source_uri, files)))
+            yield article
 
 
 class KeepUrlBearing(beam.DoFn):
@@ -289,13 +314,13 @@ def has_url(row: dict) -> bool:
     return row["article_id"].startswith("url:")
 
 
-def replaced_without_url(element):
-    """``(file, id)`` drops for committed ``body:`` rows whose content a new ``url:`` row carries."""
-    _, grouped = element
+def replaced_without_url(element) -> Iterator[Drop]:
+    """Drops for committed ``body:`` rows whose content a new ``url:`` row carries."""
+    body_id, grouped = element
     if any(True for _ in grouped["with_url"]):
         for path in grouped["committed"]:
             count("articles_replaced_by_url_copy")
-            yield path, element[0]
+            yield Drop(path, body_id)
 
 
 class Resolve(beam.DoFn):
@@ -304,8 +329,8 @@ class Resolve(beam.DoFn):
     The kept row is the one with the smallest ``source_uri``, so the choice does not depend on bundles
     or worker counts. A key with a committed row that is not superseded in this run makes the new row
     a duplicate. When the key's committed rows are all superseded and one of them sits in the new
-    row's partition, the row carries ``_replaces`` (that file) so the writer folds it into the file's
-    atomic rewrite.
+    row's partition, the kept row is ``Resolved`` with that file as ``replaces``, so the writer folds it
+    into the file's atomic rewrite.
     """
 
     def __init__(self, what: str):
@@ -316,7 +341,7 @@ class Resolve(beam.DoFn):
         items = sorted(grouped["new"], key=lambda item: item["source_uri"])
         if not items:
             return
-        winner, *repeats = [dict(item) for item in items]
+        winner, *repeats = items
         for repeat in repeats:
             count(f"{self.what}_duplicates_in_run")
             yield outcome(repeat["source_uri"], "duplicates")
@@ -325,14 +350,16 @@ class Resolve(beam.DoFn):
             count(f"{self.what}_already_committed")
             yield outcome(winner["source_uri"], "duplicates")
             return
-        old_files = sorted(set(winner.pop(SUPERSEDES, [])) | dropped)
-        if old_files:
-            count(f"{self.what}_replaced")
-            partition = (winner["date"].isoformat(), winner["section"])
-            in_place = [path for path in old_files if partition_of(path) == partition]
-            if in_place:
-                winner[REPLACES] = in_place[0]
-        yield winner
+        superseded = {path for old in grouped["old_files"] if old.source_uri == winner["source_uri"]
+                      for path in old.files}
+        old_files = sorted(superseded | dropped)
+        if not old_files:
+            yield Resolved(winner)
+            return
+        count(f"{self.what}_replaced")
+        partition = (winner["date"].isoformat(), winner["section"])
+        in_place = [path for path in old_files if partition_of(path) == partition]
+        yield Resolved(winner, in_place[0] if in_place else None)
 
 
 class KeepNewRejections(beam.DoFn):

@@ -28,7 +28,7 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 
 from pipeline.captures import capture_from_record, file_uri, is_capture_path, read_limits
 from pipeline.config import ConfigError
-from pipeline.graph.batch import Committed
+from pipeline.graph.batch import CommittedRows
 from pipeline.graph.stages import (
     FILES,
     OUTCOMES,
@@ -36,6 +36,7 @@ from pipeline.graph.stages import (
     AddEntities,
     CleanAndEnrich,
     ReadCaptures,
+    Resolved,
     WritePartition,
     count,
     rejection_row,
@@ -297,9 +298,9 @@ class Deduplicate(beam.PTransform):
     def expand(self, keyed):
         pipeline = keyed.pipeline
         index = self.index or KeyIndexSettings()
-        found = (pipeline | "Committed" >> Committed(self.output, self.glob, self.column, index)
+        found = (pipeline | "Committed" >> CommittedRows(self.output, self.glob, self.column, index)
                  if self.output is not None else pipeline | "NothingCommitted" >> beam.Create([]))
-        committed = found | "Keys" >> beam.Map(lambda row: (row[0], None))
+        committed = found | "Keys" >> beam.Map(lambda row: (row.key, None))
         return keyed | "FirstSeen" >> beam.ParDo(
             FirstSeen(self.what, self.ttl_seconds), beam.pvalue.AsDict(committed)).with_outputs(DUPLICATES, main="rows")
 
@@ -378,9 +379,10 @@ class WriteStream(beam.PTransform):
         article_paths = (
             articles.rows
             | "Window" >> arrival_windows(s)
+            | "Kept" >> beam.Map(Resolved)
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=cfg["entities"]["batch_size"])
             | "AddEntities" >> beam.ParDo(AddEntities(cfg))
-            | "ByPartition" >> beam.Map(lambda article: ((article["date"].isoformat(), article["section"]), article))
+            | "ByPartition" >> beam.Map(lambda r: ((r.row["date"].isoformat(), r.row["section"]), r.row))
             | "WritePartitions" >> WritePanes(self.output, self.run_id, out_cfg)
         )
         rejected_paths = (

@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pyarrow as pa
 from apache_beam.io.filesystem import BeamIOError, FileMetadata
@@ -65,9 +66,17 @@ class KeyReads:
     read: int = 0
 
 
+class CommittedRow(NamedTuple):
+    """One committed row as the joins see it: its key (``column``), the file holding it, its capture."""
+
+    key: str
+    file: str
+    source_uri: str
+
+
 def committed_rows(output: str, glob: str, column: str, settings: KeyIndexSettings,
-                   reads: KeyReads | None = None) -> Iterator[tuple[str, str, str]]:
-    """``(key, file, source_uri)`` for every row of the committed files matching ``glob`` under ``output``."""
+                   reads: KeyReads | None = None) -> Iterator[CommittedRow]:
+    """A ``CommittedRow`` for every row of the committed files matching ``glob`` under ``output``."""
     reads = reads if reads is not None else KeyReads()
     listed = {_relative(output, meta.path): meta for meta in matching_metadata(join(output, glob))}
     folder = join(output, KEY_INDEX_DIR, column)
@@ -76,7 +85,7 @@ def committed_rows(output: str, glob: str, column: str, settings: KeyIndexSettin
     small: list[str] = []  # index files below INDEX_FILE_ROWS: merged once there are merge_after of them
     for index_path in index_files:
         for rel, key, source_uri in _valid_entries(index_path, listed, served, small):
-            yield key, listed[rel].path, source_uri
+            yield CommittedRow(key, listed[rel].path, source_uri)
     reads.indexed = len(served)
     settled_before = time.time() - settings.settle_seconds
     fresh: list[dict] = []
@@ -86,7 +95,7 @@ def committed_rows(output: str, glob: str, column: str, settings: KeyIndexSettin
         table = read_parquet(meta.path, [column, "source_uri"])
         reads.read += 1
         keys, uris = table.column(column).to_pylist(), table.column("source_uri").to_pylist()
-        yield from zip(keys, [meta.path] * len(keys), uris, strict=True)
+        yield from map(CommittedRow, keys, [meta.path] * len(keys), uris)
         if settings.enabled and rel != meta.path and 0 < (meta.last_updated_in_seconds or 0) <= settled_before:
             fresh.extend(_entry(rel, meta, key, uri) for key, uri in zip(keys, uris, strict=True))
         if len(fresh) >= INDEX_FILE_ROWS:  # memory holds one index file's entries, however large the output
