@@ -14,6 +14,7 @@ from datetime import datetime
 import apache_beam as beam
 
 from pipeline.captures import source_file
+from pipeline.graph.composites import AddEntitiesInBatches, RejectionRows, WritePartitions, by_partition
 from pipeline.graph.stages import (
     DROPS,
     FILES,
@@ -22,7 +23,6 @@ from pipeline.graph.stages import (
     REJECTED,
     SKIPPED,
     WITHDRAWN,
-    AddEntities,
     CleanAndEnrich,
     Drop,
     KeepNewRejections,
@@ -35,10 +35,8 @@ from pipeline.graph.stages import (
     Supersede,
     WithdrawRejections,
     WriteLedger,
-    WritePartition,
     count,
     has_url,
-    rejection_row,
     replaced_without_url,
 )
 from pipeline.output.key_index import CommittedRow, KeyIndexSettings, KeyReads, committed_rows
@@ -169,12 +167,10 @@ class BuildArticles(beam.PTransform):
             | "JoinCommitted" >> beam.CoGroupByKey()
             | "Resolve" >> beam.ParDo(Resolve("articles")).with_outputs(OUTCOMES, main="rows")
         )
-        entities = spec.cfg["entities"]
         rows = (
             resolved.rows
             | "GroupStories" >> GroupStories(StorySettings(**spec.cfg.get("stories", {})))
-            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=entities["batch_size"])
-            | "AddEntities" >> beam.ParDo(AddEntities(spec.cfg, spec.progress_dir))
+            | "AddEntities" >> AddEntitiesInBatches(spec.cfg, spec.progress_dir)
         )
         outcomes = (resolved[OUTCOMES], merged["outcomes"]) | "ResolveOutcomes" >> beam.Flatten()
         return {"rows": rows, "rejected": cleaned[REJECTED], "outcomes": outcomes, "drops": drops}
@@ -284,17 +280,13 @@ class WriteArticles(beam.PTransform):
         self.spec = spec
 
     def expand(self, built):
-        spec, out_cfg = self.spec, self.spec.cfg["output"]
+        spec = self.spec
         split = built["rows"] | "SplitReplacements" >> beam.Partition(_replaces_in_place, 2)
         fresh, in_place = split[0], split[1]
         written = (
             fresh
-            | "ByPartition" >> beam.Map(lambda r: ((r.row["date"].isoformat(), r.row["section"]), r.row))
-            | "GroupPartitions" >> beam.GroupByKey()
-            | "WritePartitions" >> beam.ParDo(WritePartition(
-                spec.output, spec.run_id, out_cfg["max_rows_per_file"], out_cfg["compression"],
-                fence=spec.fence)).with_outputs(
-                OUTCOMES, main="paths")
+            | "ByPartition" >> beam.Map(by_partition)
+            | "WritePartitions" >> WritePartitions(spec.output, spec.run_id, spec.cfg["output"], fence=spec.fence)
         )
         rewritten = (
             {"drops": built["drops"] | "DropsByFile" >> beam.Map(lambda drop: (drop.file, drop.article_id)),
@@ -325,9 +317,10 @@ class WriteRejected(beam.PTransform):
         self.after, self.skipped = after, skipped
 
     def expand(self, rejected):
-        spec, out_cfg = self.spec, self.spec.cfg["output"]
-        counted = rejected | "CountRejections" >> beam.ParDo(_CountRejection()).with_outputs(OUTCOMES, main="rows")
-        new = counted.rows | "RejectionRows" >> beam.Map(_keyed_rejection, spec.run_id, spec.version)
+        spec = self.spec
+        counted = rejected | "RejectionRows" >> beam.ParDo(
+            RejectionRows(spec.run_id, spec.version)).with_outputs(OUTCOMES, main="rows")
+        new = counted.rows
         committed = (rejected.pipeline | "CommittedRejections" >> CommittedRows(
                          spec.output, REJECTED_GLOB, "rejection_id", KeyIndexSettings.from_config(spec.cfg),
                          new | "NewIds" >> beam.Keys(), frozenset(f.path for f in spec.files))
@@ -341,11 +334,8 @@ class WriteRejected(beam.PTransform):
         written = (
             kept.rows
             | "OneGroup" >> beam.Map(lambda row: (None, row))
-            | "Group" >> beam.GroupByKey()
-            | "Write" >> beam.ParDo(WritePartition(
-                spec.output, spec.run_id, out_cfg["max_rows_per_file"], out_cfg["compression"], rejected=True,
-                fence=spec.fence))
-        )
+            | "Write" >> WritePartitions(spec.output, spec.run_id, spec.cfg["output"], rejected=True, fence=spec.fence)
+        ).paths
         rewritten = (
             kept[WITHDRAWN]
             | "ByFile" >> beam.GroupByKey()
@@ -354,19 +344,6 @@ class WriteRejected(beam.PTransform):
         )
         paths = (written, rewritten) | "Paths" >> beam.Flatten()
         return {"paths": paths, "outcomes": counted[OUTCOMES]}
-
-
-def _keyed_rejection(rejection, run_id: str, version: str) -> tuple[str, dict]:
-    row = rejection_row(rejection, run_id, version)
-    return row["rejection_id"], row
-
-
-class _CountRejection(beam.DoFn):
-    def process(self, rejection):
-        count("rejected")
-        count(f"rejected.{rejection.reason}")
-        yield beam.pvalue.TaggedOutput(OUTCOMES, (source_file(rejection.source_uri), {"rejected": 1}))
-        yield rejection
 
 
 class WriteLedgerLast(beam.PTransform):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
@@ -29,17 +28,15 @@ from apache_beam.utils.timestamp import Duration, Timestamp
 from pipeline.captures import capture_from_record, file_uri, is_capture_path, read_limits
 from pipeline.config import ConfigError
 from pipeline.graph.batch import CommittedRows
+from pipeline.graph.composites import AddEntitiesInBatches, RejectionRows, WritePartitions, by_partition
 from pipeline.graph.stages import (
     FILES,
     OUTCOMES,
     REJECTED,
-    AddEntities,
     CleanAndEnrich,
     ReadCaptures,
     Resolved,
-    WritePartition,
     count,
-    rejection_row,
 )
 from pipeline.output.key_index import KeyIndexSettings
 from pipeline.output.ledger import InputFile, list_inputs
@@ -319,34 +316,6 @@ def arrival_windows(settings: StreamSettings) -> beam.WindowInto:
         allowed_lateness=Duration(seconds=settings.allowed_lateness_seconds))
 
 
-class WritePanes(beam.PTransform):
-    """Keyed rows of a window pane into atomic Parquet files, one group per key (a partition or ``_rejected``)."""
-
-    def __init__(self, output: str, run_id: str, out_cfg: dict, rejected: bool = False):
-        super().__init__()
-        self.output, self.run_id, self.out_cfg, self.rejected = output, run_id, out_cfg, rejected
-
-    def expand(self, keyed):
-        writer = WritePartition(self.output, self.run_id, self.out_cfg["max_rows_per_file"],
-                                self.out_cfg["compression"], rejected=self.rejected)
-        return (keyed
-                | "Group" >> beam.GroupByKey()
-                | "Write" >> beam.ParDo(writer).with_outputs(OUTCOMES, main="paths")).paths
-
-
-class RejectionRows(beam.DoFn):
-    """A rejection to its dead-letter row keyed by ``rejection_id``, counted by reason."""
-
-    def __init__(self, run_id: str, version: str):
-        self.run_id, self.version = run_id, version
-
-    def process(self, rejection: Rejection) -> Iterator[tuple[str, dict]]:
-        count("rejected")
-        count(f"rejected.{rejection.reason}")
-        row = rejection_row(rejection, self.run_id, self.version)
-        yield row["rejection_id"], row
-
-
 class WriteStream(beam.PTransform):
     """Captures and rejections (from any source) to articles and dead letters written per window.
 
@@ -370,27 +339,27 @@ class WriteStream(beam.PTransform):
             cleaned.articles
             | "ById" >> beam.Map(lambda article: (article["article_id"], article)).with_output_types(tuple[str, dict])
             | "Deduplicate" >> Deduplicate("articles", ttl, committed_in, ARTICLE_GLOB, "article_id", index))
-        rejections = (
+        rejection_rows = (
             (read["rejected"], cleaned[REJECTED])
             | "AllRejections" >> beam.Flatten()
-            | "RejectionRows" >> beam.ParDo(RejectionRows(self.run_id, self.version))
-            | "DeduplicateRejections" >> Deduplicate("rejections", ttl, committed_in, REJECTED_GLOB, "rejection_id",
-                                                      index))
+            | "RejectionRows" >> beam.ParDo(RejectionRows(self.run_id, self.version)).with_outputs(
+                OUTCOMES, main="rows"))
+        rejections = rejection_rows.rows | "DeduplicateRejections" >> Deduplicate(
+            "rejections", ttl, committed_in, REJECTED_GLOB, "rejection_id", index)
         article_paths = (
             articles.rows
             | "Window" >> arrival_windows(s)
             | "Kept" >> beam.Map(Resolved)
-            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=cfg["entities"]["batch_size"])
-            | "AddEntities" >> beam.ParDo(AddEntities(cfg))
-            | "ByPartition" >> beam.Map(lambda r: ((r.row["date"].isoformat(), r.row["section"]), r.row))
-            | "WritePartitions" >> WritePanes(self.output, self.run_id, out_cfg)
-        )
+            | "AddEntities" >> AddEntitiesInBatches(cfg)
+            | "ByPartition" >> beam.Map(by_partition)
+            | "WritePartitions" >> WritePartitions(self.output, self.run_id, out_cfg)
+        ).paths
         rejected_paths = (
             rejections.rows
             | "WindowRejections" >> arrival_windows(s)
             | "OneGroup" >> beam.Map(lambda row: (None, row))
-            | "WriteRejected" >> WritePanes(self.output, self.run_id, out_cfg, rejected=True)
-        )
+            | "WriteRejected" >> WritePartitions(self.output, self.run_id, out_cfg, rejected=True)
+        ).paths
         duplicates = (articles[DUPLICATES], rejections[DUPLICATES]) | "AllDuplicates" >> beam.Flatten()
         return {"articles": article_paths, "rejected": rejected_paths, "duplicates": duplicates}
 
