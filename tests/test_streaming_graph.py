@@ -110,7 +110,7 @@ def test_each_window_writes_its_new_articles_and_repeats_are_counted_not_written
               .advance_watermark_to_infinity())
     panes = [(0, ON_TIME, ("alpha",)), (0, ON_TIME, ("bravo",)),  # two partitions: business, world
              (60, ON_TIME, ("charlie",)), (60, LATE, ("delta",))]
-    run_files(events, stream_config(), output, panes, duplicates=[("a-again", "duplicates_in_stream")])
+    run_files(events, stream_config(), output, panes, duplicates=[("a-again", "duplicates_in_run")])
 
     found = duckdb.sql(f"select date::varchar, section, url from read_parquet('{output}/date=*/section=*/*.parquet',"
                        " hive_partitioning=true)").fetchall()
@@ -118,6 +118,21 @@ def test_each_window_writes_its_new_articles_and_repeats_are_counted_not_written
         ("alpha", "2024-05-14", "business"), ("bravo", "2024-05-14", "world"),
         ("charlie", "2024-05-14", "business"), ("delta", "2024-05-10", "business")]
     assert not list(output.rglob("*.inprogress"))
+
+
+def test_a_copy_without_url_of_a_row_with_url_is_a_duplicate_as_in_a_batch_run(tmp_path):
+    record = capture_file(tmp_path, "a", "alpha")
+    loose = tmp_path / "alpha-copy.txt"
+    loose.write_text(STORY.format(place="Alpha") + "\n")  # the same body as a file without URL: a body: id
+    copy = InputFile(str(loose), loose.stat().st_size, loose.stat().st_mtime)
+    events = (EventStream()
+              .advance_watermark_to(T0 + 0)
+              .add_elements([at(record, 10)])
+              .advance_watermark_to(T0 + 15)
+              .add_elements([at(copy, 20)])
+              .advance_watermark_to_infinity())
+    run_files(events, stream_config(), tmp_path / "out", [(0, ON_TIME, ("alpha",))],
+              [("alpha-copy", "duplicates_in_run")])
 
 
 def test_an_id_is_forgotten_ttl_after_it_was_last_seen(tmp_path):
@@ -133,7 +148,7 @@ def test_an_id_is_forgotten_ttl_after_it_was_last_seen(tmp_path):
               .add_elements([at(captures[3], 450)])
               .advance_watermark_to_infinity())
     panes = [(0, ON_TIME, ("alpha",)), (420, ON_TIME, ("alpha",))]
-    duplicates = [("alpha-1", "duplicates_in_stream"), ("alpha-2", "duplicates_in_stream")]
+    duplicates = [("alpha-1", "duplicates_in_run"), ("alpha-2", "duplicates_in_run")]
     run_files(events, stream_config(), tmp_path / "out", panes, duplicates)
 
 

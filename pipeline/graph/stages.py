@@ -27,6 +27,14 @@ from pipeline.output.schema import ARTICLE_SCHEMA, LEDGER_SCHEMA, REJECTED_SCHEM
 from pipeline.output.sink import join, read_parquet, replace_parquet_file, write_parquet_files
 from pipeline.runtime.progress import ProgressTally
 from pipeline.runtime.worker_state import shared
+from transforms.duplicates import (
+    ACROSS_KINDS,
+    ALREADY_COMMITTED,
+    IN_RUN,
+    counter,
+    duplicate_reason,
+    keep_smallest_source,
+)
 from transforms.identity import sha256_hex
 from transforms.records import Capture, Rejection
 
@@ -304,8 +312,8 @@ class KeepUrlBearing(beam.DoFn):
             if has_url(row):
                 yield row
                 continue
-            count("articles_duplicates_in_run" if in_run else "articles_already_committed")
-            count("articles_duplicates_across_kinds")
+            count(counter("articles", duplicate_reason(in_run, committed=True)))
+            count(counter("articles", ACROSS_KINDS))
             yield outcome(row["source_uri"], "duplicates")
 
 
@@ -324,13 +332,13 @@ def replaced_without_url(element) -> Iterator[Drop]:
 
 
 class Resolve(beam.DoFn):
-    """Decide, for all rows sharing one key, which one is written and which are duplicates.
+    """Decide, for all rows sharing one key, which one is written and which are duplicates
+    (``transforms.duplicates``).
 
-    The kept row is the one with the smallest ``source_uri``, so the choice does not depend on bundles
-    or worker counts. A key with a committed row that is not superseded in this run makes the new row
-    a duplicate. When the key's committed rows are all superseded and one of them sits in the new
-    row's partition, the kept row is ``Resolved`` with that file as ``replaces``, so the writer folds it
-    into the file's atomic rewrite.
+    The kept row is the one with the smallest ``source_uri``. A key with a committed row that is not
+    superseded in this run makes the new row a duplicate. When the key's committed rows are all
+    superseded and one of them sits in the new row's partition, the kept row is ``Resolved`` with that
+    file as ``replaces``, so the writer folds it into the file's atomic rewrite.
     """
 
     def __init__(self, what: str):
@@ -338,16 +346,15 @@ class Resolve(beam.DoFn):
 
     def process(self, element):
         _, grouped = element
-        items = sorted(grouped["new"], key=lambda item: item["source_uri"])
-        if not items:
+        winner, repeats = keep_smallest_source(grouped["new"])
+        if winner is None:
             return
-        winner, *repeats = items
         for repeat in repeats:
-            count(f"{self.what}_duplicates_in_run")
+            count(counter(self.what, IN_RUN))
             yield outcome(repeat["source_uri"], "duplicates")
         committed, dropped = list(grouped["committed"]), set(grouped["dropped"])
         if any(path not in dropped for path in committed):
-            count(f"{self.what}_already_committed")
+            count(counter(self.what, ALREADY_COMMITTED))
             yield outcome(winner["source_uri"], "duplicates")
             return
         superseded = {path for old in grouped["old_files"] if old.source_uri == winner["source_uri"]
@@ -363,7 +370,8 @@ class Resolve(beam.DoFn):
 
 
 class KeepNewRejections(beam.DoFn):
-    """One dead-letter row per rejection id, and none for ids already committed by an earlier run.
+    """One dead-letter row per rejection id, and none for ids already committed by an earlier run
+    (``transforms.duplicates``: the smallest ``source_uri`` is kept).
 
     The committed side holds ``(file, source_uri)`` of the committed rows this run can meet: those of its
     new ids, and those of the captures in the files it reads again. A committed id with no new row is then
@@ -374,11 +382,15 @@ class KeepNewRejections(beam.DoFn):
 
     def process(self, element, skipped):
         key, grouped = element
-        rows = sorted(grouped["new"], key=lambda row: row["source_uri"])
+        kept, repeats = keep_smallest_source(grouped["new"])
         committed = list(grouped["committed"])
-        if rows and not committed:
-            yield rows[0]
-        if not rows:
+        if repeats:
+            count(counter("rejections", IN_RUN), len(repeats))
+        if kept is not None and committed:
+            count(counter("rejections", ALREADY_COMMITTED))
+        elif kept is not None:
+            yield kept
+        else:
             for path, source_uri in committed:
                 if source_uri not in skipped:
                     yield beam.pvalue.TaggedOutput(WITHDRAWN, (path, key))

@@ -1,8 +1,11 @@
 """The unbounded form of the graph, for engines that run it (Flink, Dataflow), selected by a ``stream:`` block.
 
-    file watch | Pub/Sub | Kafka --> ReadCaptures | CleanAndEnrich | FirstSeen(article_id) | fixed windows
-        | AddEntities | per window pane: WritePartition into date=/section=
-    rejections ---> FirstSeen(rejection_id) | fixed windows | per window pane: WritePartition into _rejected/
+    file watch | Pub/Sub | Kafka --> ReadCaptures | CleanAndEnrich | FirstSeen(content_hash, across kinds)
+        | FirstSeen(article_id) | fixed windows | AddEntitiesInBatches | per window pane: WritePartitions
+    rejections ---> RejectionRows | FirstSeen(rejection_id) | fixed windows | per pane: WritePartitions
+
+The composites and the duplicate policy (``transforms.duplicates``) are the batch graph's; a stream keeps
+the first row of a key it sees and never rewrites committed files.
 
 Event time is arrival time (the watch's poll time, Pub/Sub's publish time, Kafka's timestamp), so a window
 is a commit batch; an article still lands in the partition of its own date. De-duplication runs before
@@ -37,10 +40,12 @@ from pipeline.graph.stages import (
     ReadCaptures,
     Resolved,
     count,
+    has_url,
 )
 from pipeline.output.key_index import KeyIndexSettings
 from pipeline.output.ledger import InputFile, list_inputs
 from pipeline.output.schema import ARTICLE_GLOB, REJECTED_GLOB
+from transforms.duplicates import ACROSS_KINDS, counter, duplicate_reason
 from transforms.records import Capture, Rejection
 
 DUPLICATES = "duplicates"
@@ -252,28 +257,38 @@ _FORGET_TIMER = beam.DoFn.TimerParam(_FORGET)
 
 
 class FirstSeen(beam.DoFn):
-    """Pass the first row of each key; later rows of the key are duplicates until it is forgotten.
+    """Pass the first row of each key; later rows of the key are duplicates until it is forgotten
+    (``transforms.duplicates``: a stream keeps the first row it sees and never supersedes).
 
     A key is forgotten ``ttl`` after it was last seen (an event-time timer clears it), so state holds only
     the keys of the last ``ttl``. Keys already in the output when the job started (the ``committed`` side
     input) are duplicates from the start, so a job restarted without its state writes nothing twice.
+    ``across_kinds`` (keys are content hashes): only rows with URL mark a key and only rows without URL
+    are judged, so a ``body:`` copy of a ``url:`` row is a duplicate and a ``url:`` row always passes.
     Duplicates are counted and leave as ``duplicates``: ``(key, source_uri, why)``.
     """
 
-    def __init__(self, what: str, ttl_seconds: float):
+    def __init__(self, what: str, ttl_seconds: float, across_kinds: bool = False):
         self.what = what
         self.ttl = Duration(seconds=ttl_seconds)
+        self.across_kinds = across_kinds
 
     def process(self, element, committed, timestamp=beam.DoFn.TimestampParam,
                 expiry=_EXPIRY_STATE, forget=_FORGET_TIMER):
         key, row = element
+        marks = judged = True
+        if self.across_kinds:
+            marks = has_url(row)
+            judged = not marks
         seen_until, until = expiry.read(), timestamp + self.ttl
-        if seen_until is None or until > seen_until:
+        if marks and (seen_until is None or until > seen_until):
             expiry.write(until)
             forget.set(until)
-        why = "duplicates_in_stream" if seen_until is not None else "already_committed" if key in committed else None
+        why = duplicate_reason(seen_until is not None, key in committed) if judged else None
         if why:
-            count(f"{self.what}_{why}")
+            count(counter(self.what, why))
+            if self.across_kinds:
+                count(counter(self.what, ACROSS_KINDS))
             yield beam.pvalue.TaggedOutput(DUPLICATES, (key, row["source_uri"], why))
         else:
             yield row
@@ -284,13 +299,14 @@ class FirstSeen(beam.DoFn):
 
 
 class Deduplicate(beam.PTransform):
-    """Rows keyed by their id to the first row of each id (main) and ``duplicates`` (see ``FirstSeen``)."""
+    """Rows keyed by ``column`` to the first row of each key (main) and ``duplicates`` (see ``FirstSeen``)."""
 
     def __init__(self, what: str, ttl_seconds: float, output: str | None = None, glob: str = "", column: str = "",
-                 index: KeyIndexSettings | None = None):
+                 index: KeyIndexSettings | None = None, across_kinds: bool = False):
         super().__init__()
         self.what, self.ttl_seconds = what, ttl_seconds
         self.output, self.glob, self.column, self.index = output, glob, column, index
+        self.across_kinds = across_kinds
 
     def expand(self, keyed):
         pipeline = keyed.pipeline
@@ -299,7 +315,8 @@ class Deduplicate(beam.PTransform):
                  if self.output is not None else pipeline | "NothingCommitted" >> beam.Create([]))
         committed = found | "Keys" >> beam.Map(lambda row: (row.key, None))
         return keyed | "FirstSeen" >> beam.ParDo(
-            FirstSeen(self.what, self.ttl_seconds), beam.pvalue.AsDict(committed)).with_outputs(DUPLICATES, main="rows")
+            FirstSeen(self.what, self.ttl_seconds, self.across_kinds), beam.pvalue.AsDict(committed)).with_outputs(
+            DUPLICATES, main="rows")
 
 
 def arrival_windows(settings: StreamSettings) -> beam.WindowInto:
@@ -335,8 +352,14 @@ class WriteStream(beam.PTransform):
         index = KeyIndexSettings.from_config(cfg)
         cleaned = read["captures"] | "CleanAndEnrich" >> beam.ParDo(
             CleanAndEnrich(cfg, self.run_id, self.version)).with_outputs(REJECTED, main="articles")
-        articles = (
+        merged = (
             cleaned.articles
+            | "ByContent" >> beam.Map(lambda article: (article["content_hash"], article)).with_output_types(
+                tuple[str, dict])
+            | "MergeInputKinds" >> Deduplicate("articles", ttl, committed_in, ARTICLE_GLOB, "content_hash", index,
+                                               across_kinds=True))
+        articles = (
+            merged.rows
             | "ById" >> beam.Map(lambda article: (article["article_id"], article)).with_output_types(tuple[str, dict])
             | "Deduplicate" >> Deduplicate("articles", ttl, committed_in, ARTICLE_GLOB, "article_id", index))
         rejection_rows = (
@@ -360,7 +383,8 @@ class WriteStream(beam.PTransform):
             | "OneGroup" >> beam.Map(lambda row: (None, row))
             | "WriteRejected" >> WritePartitions(self.output, self.run_id, out_cfg, rejected=True)
         ).paths
-        duplicates = (articles[DUPLICATES], rejections[DUPLICATES]) | "AllDuplicates" >> beam.Flatten()
+        duplicates = ((merged[DUPLICATES], articles[DUPLICATES], rejections[DUPLICATES])
+                      | "AllDuplicates" >> beam.Flatten())
         return {"articles": article_paths, "rejected": rejected_paths, "duplicates": duplicates}
 
 

@@ -1,0 +1,42 @@
+"""Which row wins among duplicates, and what the others are counted as: one policy for batch and stream.
+
+A key (an article id, a rejection id) is written once:
+
+- Among new rows of one key that meet in one decision, the row with the smallest ``source_uri`` wins,
+  so the choice does not depend on bundles or worker counts (``keep_smallest_source``). A batch run
+  decides over all its rows at once; a stream decides as rows arrive, so its first row of a key wins
+  and the later ones are duplicates "in run" (the stream job is one run).
+- A key committed earlier makes a new row a duplicate, "already committed", unless the batch run
+  supersedes the committed row: its capture is read again (a rewritten file, ``--reprocess``). A stream
+  never rewrites committed files, so it never supersedes.
+- One article, one row, whatever the input kind: a row without URL (``body:`` id) is a duplicate of a
+  row with URL (``url:`` id) of the same content, seen in the run or committed; it is counted as such
+  and also "across kinds". A batch run also drops a committed ``body:`` row whose URL copy it writes.
+
+Counter names are ``<what>_<reason>`` (``articles_duplicates_in_run``, ``rejections_already_committed``),
+the same in both modes; the run summary and the stream's status line read them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+IN_RUN = "duplicates_in_run"
+ALREADY_COMMITTED = "already_committed"
+ACROSS_KINDS = "duplicates_across_kinds"
+
+
+def keep_smallest_source(rows: Iterable[dict]) -> tuple[dict | None, list[dict]]:
+    """``(kept, duplicates)`` among new rows sharing one key: the kept row has the smallest ``source_uri``."""
+    ordered = sorted(rows, key=lambda row: row["source_uri"])
+    return (ordered[0], ordered[1:]) if ordered else (None, [])
+
+
+def duplicate_reason(seen_in_run: bool, committed: bool) -> str | None:
+    """Why a new row is a duplicate (``IN_RUN`` before ``ALREADY_COMMITTED``), or None when it is new."""
+    return IN_RUN if seen_in_run else ALREADY_COMMITTED if committed else None
+
+
+def counter(what: str, reason: str) -> str:
+    """The counter a duplicate of ``what`` (``articles``, ``rejections``) is counted in."""
+    return f"{what}_{reason}"
