@@ -51,6 +51,11 @@ ARTICLE_SCHEMA = pa.schema([
 
 PARTITION_COLUMNS = ("date", "section")
 
+# Every key an article row may carry: the stored columns and the partition folders. ``build_article`` fills
+# all of them but ``GRAPH_COLUMNS``, which the graph adds (story grouping, entities, the run's identity).
+ARTICLE_COLUMNS = (*ARTICLE_SCHEMA.names, *PARTITION_COLUMNS)
+GRAPH_COLUMNS = ("entities", "entities_model", "story_id", "pipeline_version", "run_id")
+
 REJECTED_SCHEMA = pa.schema([
     ("rejection_id", pa.string()),
     ("source_uri", pa.string()),
@@ -94,3 +99,9 @@ KEY_INDEX_SCHEMA = pa.schema([
     ("key", pa.string()),
     ("source_uri", pa.string()),
 ])
+
+
+def row_keys(schema: pa.Schema) -> frozenset[str]:
+    """The keys a row written with ``schema`` may carry: its columns (and an article's partition folders). A writer
+    refuses any other key rather than drop it silently, so row dicts cannot grow a second, implicit schema."""
+    return frozenset(ARTICLE_COLUMNS if schema.equals(ARTICLE_SCHEMA) else schema.names)

@@ -20,6 +20,8 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystem import CompressionTypes, FileMetadata
 from apache_beam.io.filesystems import FileSystems
 
+from pipeline.output.schema import row_keys
+
 ROW_GROUP_ROWS = 2000
 IN_PROGRESS_SUFFIX = ".inprogress"
 
@@ -81,7 +83,7 @@ class _AtomicParquet:
             _reraise_naming(error, self.final_path)
 
     def write(self, rows: list[dict]) -> None:
-        self._writer.write_table(pa.Table.from_pylist(rows, schema=self.schema))
+        self._writer.write_table(_table(rows, self.schema))
         self.rows += len(rows)
 
     def commit(self, fence: Callable[[], None] | None = None) -> tuple[str, int]:
@@ -124,8 +126,18 @@ def replace_parquet_file(path: str, rows: list[dict], schema: pa.Schema, compres
         FileSystems.delete([path])
         return
     with _written_aside(path, f".rewrite{IN_PROGRESS_SUFFIX}", fence) as handle:
-        pq.write_table(pa.Table.from_pylist(rows, schema=schema), pa.PythonFile(handle, mode="w"),
+        pq.write_table(_table(rows, schema), pa.PythonFile(handle, mode="w"),
                        compression=compression, row_group_size=ROW_GROUP_ROWS)
+
+
+def _table(rows: list[dict], schema: pa.Schema) -> pa.Table:
+    """``rows`` as a table of ``schema``; a key it has no column for is an error, not silently dropped."""
+    allowed = row_keys(schema)
+    for row in rows:
+        if unknown := row.keys() - allowed:
+            raise ValueError(f"row of {row.get('source_uri') or row.get('path')} has keys the schema does not "
+                             f"define: {', '.join(sorted(unknown))}")
+    return pa.Table.from_pylist(rows, schema=schema)
 
 
 def matching_files(pattern: str) -> list[str]:
