@@ -71,11 +71,27 @@ def test_a_desk_that_is_not_a_folder_safe_slug_is_a_configuration_error(run_conf
         SectionIndex.from_config({**run_config["sections"], "taxonomy": ["world", "../up"]})
 
 
-def test_every_crumb_of_a_trail_is_considered(sections):
+def test_the_deepest_crumb_of_a_trail_that_maps_names_the_desk(sections):
     assert label_parts("Home › Wide Angle › Culture") == ["Home", "Wide Angle", "Culture"]
     assert sections.desk_of("Home › Wide Angle › Culture") == "entertainment"
-    assert sections.desk_of("Entertainment & Arts › Business") == "entertainment"
+    assert sections.desk_of("Entertainment & Arts › Business") == "business"
+    assert sections.desk_of("Politik > Ausland > Wide Angle") == "world"
     assert sections.desk_of("Company Town") is None
+
+
+def test_the_first_item_of_a_list_that_maps_names_the_desk(sections):
+    assert sections.desk_of("Mundo, América") == "world"
+    assert sections.desk_of("Biology / Biochemistry, Neurology / Neuroscience") == "science"
+    assert sections.desk_of("Wide Angle; Deportes, Politik") == "sports"
+
+
+def test_a_trail_passing_through_the_chosen_desk_to_a_deeper_one_refines_it(sections):
+    choice = choose_section({"html_meta": ["Politik"], "url_path": ["politik", "international"]}, sections)
+    assert (choice.section, choice.source, choice.label) == ("world", "url_path", "international")
+    choice = choose_section({"html_meta": ["Sport"], "url_path": ["politik", "international"]}, sections)
+    assert (choice.section, choice.source) == ("sports", "html_meta")
+    choice = choose_section({"html_meta": ["Politik"], "breadcrumb": "Start › Politik › Ausland"}, sections)
+    assert (choice.section, choice.source) == ("world", "breadcrumb")
 
 
 def test_a_source_that_maps_beats_an_earlier_source_that_does_not(sections):
@@ -97,11 +113,16 @@ def test_no_usable_label_is_the_fallback_keeping_the_first_label(sections):
 
 
 @pytest.mark.parametrize("url, found", [
-    ("https://x.example/world/asia/2024/05/01/story", ("world", "world")),
+    ("https://x.example/world/asia/2024/05/01/story", ("world", "asia")),
+    ("https://x.example/politik/ausland/story", ("world", "ausland")),  # the deepest folder that maps
+    ("https://sport.x.example/stories/3017954/", ("sports", "sport")),  # a host label before the site's name
+    ("https://www.x.co.uk/nation/story", ("national", "nation")),
+    ("https://uk.x.example/2024/05/01/story", None),  # two letters: an edition, not a section
+    ("https://web.archive.org/web/20120216182711/http://www.x.example/Artikel/Politik/", ("politics", "Politik")),
     ("https://x.example/news/us/article/story-123.php", ("national", "us")),
     ("https://x.example/science-and-health/2019/11/8/1/story", ("science", "science-and-health")),
     ("https://x.example/news/world-us-canada-52241221", ("world", "world-us-canada-52241221")),
-    ("https://x.example/sport/fu%C3%9Fball/story", ("sports", "sport")),
+    ("https://x.example/sport/fu%C3%9Fball/story", ("sports", "fußball")),
     ("https://x.example/2024/05/01/sports-star-retires", None),  # the article's own slug names no section
     ("https://x.example/2024/05/01/story", None),
     ("not a url", None),
