@@ -31,12 +31,23 @@ def archived_original(url: str | None) -> str | None:
 def host_prefix(url: str | None) -> list[str]:
     """The host's labels before the site's registered name (``sport.orf.at`` -> ["sport"],
     ``www.bbc.co.uk`` -> ["www"]), outermost first."""
+    return _host_parts(url)[0]
+
+
+def site_name(url: str | None) -> str | None:
+    """The site's registered name without its suffix (``sport.orf.at`` -> "orf", ``www.bbc.co.uk`` -> "bbc")."""
+    return _host_parts(url)[1]
+
+
+def _host_parts(url: str | None) -> tuple[list[str], str | None]:
     try:
         labels = ((urlsplit(url).hostname or "") if url else "").rstrip(".").split(".")
     except ValueError:
-        return []
-    site = 3 if len(labels) > 2 and len(labels[-1]) == 2 and labels[-2] in _REGISTRY_LABELS else 2
-    return labels[:-site]
+        return [], None
+    suffix = 2 if len(labels) > 2 and len(labels[-1]) == 2 and labels[-2] in _REGISTRY_LABELS else 1
+    if len(labels) <= suffix:
+        return [], None
+    return labels[:-suffix - 1], labels[-suffix - 1]
 
 
 def country_domain(url: str | None) -> str | None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from transforms.domains import archived_original, host_prefix
+from transforms.domains import archived_original, host_prefix, site_name
 from transforms.gazetteer import Gazetteer
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -289,4 +289,4 @@ def _url_words(url: str | None) -> str:
         path = unquote(urlsplit(url).path)
     except ValueError:
         return ""
-    return " ".join([*host_prefix(url), *path.replace("-", " ").replace("/", " ").split()])
+    return " ".join([site_name(url) or "", *host_prefix(url), *path.replace("-", " ").replace("/", " ").split()])
