@@ -162,6 +162,13 @@ def test_inference_weighs_terms_by_where_they_are_found():
     assert infer_section(None, "", "https://x.example/2024/earnings-beat", TINY) == "business"
 
 
+def test_inference_reads_the_site_name_and_host_labels_and_not_an_archive_host():
+    assert infer_section(None, "", "https://www.coach.example/a/1", TINY) == "sports"  # the site's name
+    assert infer_section(None, "", "https://earnings.x.example/a/1", TINY) == "business"  # a host label
+    archived = "https://web.archive.org/web/20200101000000/https://x.example/shares-rally"
+    assert infer_section(None, "", archived, TINY) == "business"
+
+
 def test_inference_needs_a_clear_margin_over_the_runner_up():
     assert infer_section("Coach buys shares", "", None, TINY) is None
     assert infer_section("Coach buys shares", "The coach, the season and the team", None, TINY) == "sports"
@@ -191,6 +198,13 @@ def test_the_shipped_inference_tables_read_the_desk_of_plain_stories(sections):
         "lifestyle": ("Ten recipes for a quick weeknight meal", "Our chef shares cooking tips for the kitchen."),
         "local": ("Police close downtown street after crash", "The mayor said residents should avoid the area."),
     }
-    for desk, (title, lead) in cases.items():
-        assert infer_section(title, lead, None, sections.inference) == desk, desk
+    in_other_languages = {  # the tables cover the languages of the aliases, not English alone
+        "politics": ("La ministra anuncia reformas", "El ministerio y la oposición debatieron."),
+        "health": ("Ospedale in allerta", "I medici e i pazienti aspettano il vaccino."),
+        "sports": ("Turnier in Berlin", "Die Spielerin und ihre Trainerin feierten."),
+        "local": ("Le maire ferme la rue", "La mairie et le quartier attendent."),
+    }
+    cases |= {f"{desk} ({title})": (title, lead) for desk, (title, lead) in in_other_languages.items()}
+    for case, (title, lead) in cases.items():
+        assert infer_section(title, lead, None, sections.inference) == case.split(" (")[0], case
     assert infer_section("A day", "Nothing much happened at all.", None, sections.inference) is None
