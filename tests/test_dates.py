@@ -228,6 +228,12 @@ def test_page_naive_meta_on_a_country_domain_takes_the_countrys_zone(enricher):
     assert (article["date"].isoformat(), article["date_source"]) == ("2024-02-01", "html_meta@domain")
 
 
+def test_an_archived_page_takes_the_zone_of_the_address_it_archives(enricher):
+    article = publish(enricher, page(meta("article:published_time", "2024-02-01T00:30")),
+                      url="https://web.archive.org/web/20240301000000/https://zeitung.example.de/story")
+    assert (article["date"].isoformat(), article["date_source"]) == ("2024-02-01", "html_meta@domain")
+
+
 def test_page_naive_meta_without_any_zone_is_utc_and_says_so(enricher):
     article = publish(enricher, page(meta("article:published_time", "2024-02-01T00:30")))
     assert (article["published_at"], article["date_source"]) == (datetime(2024, 2, 1, 0, 30, tzinfo=UTC),

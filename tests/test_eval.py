@@ -183,6 +183,20 @@ def test_eval_section_scores_labelled_pages_by_how_their_desk_was_found(corpora,
         score_sections(corpora, None, lambda done, total: None, labels=labels)
 
 
+def test_eval_section_fresh_split_scores_the_whole_second_set(corpora, tmp_path, capsys):
+    from quality.sections import score as score_sections
+
+    labels = tmp_path / "fresh.tsv"
+    labels.write_text("article-extraction-benchmark\tharbour\tbusiness\ntrafilatura-eval\tharbour.html\tbusiness\n",
+                      encoding="utf-8")
+    assert [HALVES.of(page) for page in ("harbour", "harbour.html")] == ["dev", "heldout"]
+    scored = {split: score_sections(corpora, None, lambda done, total: None, split=split, labels=labels).scores[0].items
+              for split in ("fresh", "dev", "heldout")}
+    assert scored == {"fresh": 2, "dev": 1, "heldout": 1}
+    assert main(["eval", "date", "--corpus", str(corpora / "trafilatura-eval"), "--split", "fresh"]) == EXIT_USAGE
+    assert "--split fresh applies to section" in capsys.readouterr().err
+
+
 def test_eval_entities_split_scores_each_half_of_the_documents(corpora, tmp_path):
     corpus, out = str(corpora / "conll2003-eng-testb"), tmp_path / "scores.json"
     found = {}

@@ -71,11 +71,27 @@ def test_a_desk_that_is_not_a_folder_safe_slug_is_a_configuration_error(run_conf
         SectionIndex.from_config({**run_config["sections"], "taxonomy": ["world", "../up"]})
 
 
-def test_every_crumb_of_a_trail_is_considered(sections):
+def test_the_deepest_crumb_of_a_trail_that_maps_names_the_desk(sections):
     assert label_parts("Home › Wide Angle › Culture") == ["Home", "Wide Angle", "Culture"]
     assert sections.desk_of("Home › Wide Angle › Culture") == "entertainment"
-    assert sections.desk_of("Entertainment & Arts › Business") == "entertainment"
+    assert sections.desk_of("Entertainment & Arts › Business") == "business"
+    assert sections.desk_of("Politik > Ausland > Wide Angle") == "world"
     assert sections.desk_of("Company Town") is None
+
+
+def test_the_first_item_of_a_list_that_maps_names_the_desk(sections):
+    assert sections.desk_of("Mundo, América") == "world"
+    assert sections.desk_of("Biology / Biochemistry, Neurology / Neuroscience") == "science"
+    assert sections.desk_of("Wide Angle; Deportes, Politik") == "sports"
+
+
+def test_a_trail_passing_through_the_chosen_desk_to_a_deeper_one_refines_it(sections):
+    choice = choose_section({"html_meta": ["Politik"], "url_path": ["politik", "international"]}, sections)
+    assert (choice.section, choice.source, choice.label) == ("world", "url_path", "international")
+    choice = choose_section({"html_meta": ["Sport"], "url_path": ["politik", "international"]}, sections)
+    assert (choice.section, choice.source) == ("sports", "html_meta")
+    choice = choose_section({"html_meta": ["Politik"], "breadcrumb": "Start › Politik › Ausland"}, sections)
+    assert (choice.section, choice.source) == ("world", "breadcrumb")
 
 
 def test_a_source_that_maps_beats_an_earlier_source_that_does_not(sections):
@@ -97,11 +113,16 @@ def test_no_usable_label_is_the_fallback_keeping_the_first_label(sections):
 
 
 @pytest.mark.parametrize("url, found", [
-    ("https://x.example/world/asia/2024/05/01/story", ("world", "world")),
+    ("https://x.example/world/asia/2024/05/01/story", ("world", "asia")),
+    ("https://x.example/politik/ausland/story", ("world", "ausland")),  # the deepest folder that maps
+    ("https://sport.x.example/stories/3017954/", ("sports", "sport")),  # a host label before the site's name
+    ("https://www.x.co.uk/nation/story", ("national", "nation")),
+    ("https://uk.x.example/2024/05/01/story", None),  # two letters: an edition, not a section
+    ("https://web.archive.org/web/20120216182711/http://www.x.example/Artikel/Politik/", ("politics", "Politik")),
     ("https://x.example/news/us/article/story-123.php", ("national", "us")),
     ("https://x.example/science-and-health/2019/11/8/1/story", ("science", "science-and-health")),
     ("https://x.example/news/world-us-canada-52241221", ("world", "world-us-canada-52241221")),
-    ("https://x.example/sport/fu%C3%9Fball/story", ("sports", "sport")),
+    ("https://x.example/sport/fu%C3%9Fball/story", ("sports", "fußball")),
     ("https://x.example/2024/05/01/sports-star-retires", None),  # the article's own slug names no section
     ("https://x.example/2024/05/01/story", None),
     ("not a url", None),
@@ -141,6 +162,13 @@ def test_inference_weighs_terms_by_where_they_are_found():
     assert infer_section(None, "", "https://x.example/2024/earnings-beat", TINY) == "business"
 
 
+def test_inference_reads_the_site_name_and_host_labels_and_not_an_archive_host():
+    assert infer_section(None, "", "https://www.coach.example/a/1", TINY) == "sports"  # the site's name
+    assert infer_section(None, "", "https://earnings.x.example/a/1", TINY) == "business"  # a host label
+    archived = "https://web.archive.org/web/20200101000000/https://x.example/shares-rally"
+    assert infer_section(None, "", archived, TINY) == "business"
+
+
 def test_inference_needs_a_clear_margin_over_the_runner_up():
     assert infer_section("Coach buys shares", "", None, TINY) is None
     assert infer_section("Coach buys shares", "The coach, the season and the team", None, TINY) == "sports"
@@ -170,6 +198,13 @@ def test_the_shipped_inference_tables_read_the_desk_of_plain_stories(sections):
         "lifestyle": ("Ten recipes for a quick weeknight meal", "Our chef shares cooking tips for the kitchen."),
         "local": ("Police close downtown street after crash", "The mayor said residents should avoid the area."),
     }
-    for desk, (title, lead) in cases.items():
-        assert infer_section(title, lead, None, sections.inference) == desk, desk
+    in_other_languages = {  # the tables cover the languages of the aliases, not English alone
+        "politics": ("La ministra anuncia reformas", "El ministerio y la oposición debatieron."),
+        "health": ("Ospedale in allerta", "I medici e i pazienti aspettano il vaccino."),
+        "sports": ("Turnier in Berlin", "Die Spielerin und ihre Trainerin feierten."),
+        "local": ("Le maire ferme la rue", "La mairie et le quartier attendent."),
+    }
+    cases |= {f"{desk} ({title})": (title, lead) for desk, (title, lead) in in_other_languages.items()}
+    for case, (title, lead) in cases.items():
+        assert infer_section(title, lead, None, sections.inference) == case.split(" (")[0], case
     assert infer_section("A day", "Nothing much happened at all.", None, sections.inference) is None

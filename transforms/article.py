@@ -49,6 +49,7 @@ from transforms.sections import (
     infer_section,
     place_desk,
     section_from_url,
+    url_labels,
 )
 from transforms.title import choose_headline, is_site_name
 from transforms.words import count_words
@@ -215,7 +216,8 @@ def _section(capture: Capture, page: HtmlExtract, layout: TextLayout, paragraphs
              index: SectionIndex, gazetteer: Gazetteer) -> SectionChoice:
     candidates: dict[str, str | list[str] | None] = dict(page.sections)
     candidates["breadcrumb"] = layout.breadcrumb
-    candidates[URL_SOURCE] = [found[1] for link in (url, capture.url) if (found := section_from_url(link, index))]
+    links = (url, capture.url)
+    candidates[URL_SOURCE] = next((url_labels(link) for link in links if section_from_url(link, index)), [])
     if capture.section_hint_source:
         candidates[capture.section_hint_source] = capture.section_hint
     places = partial(place_desk, gazetteer=gazetteer, site_country=country_domain(url or capture.url))

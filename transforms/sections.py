@@ -16,12 +16,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from transforms.domains import archived_original, host_prefix, site_name
 from transforms.gazetteer import Gazetteer
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _NOT_WORD = re.compile(r"[^\w&]+")
 # Between the parts of one label: breadcrumb arrows, slashes, bars, commas ("Politics, News").
 _LABEL_PARTS = re.compile(r"\s*(?:[>›»/|→,;]|::)\s*")
+# Between the items of a list ("Mundo, América"), whose first item is the main one; within an item,
+# the trail separators of ``_LABEL_PARTS`` run from the broad to the specific.
+_LIST_ITEMS = re.compile(r"\s*[,;]\s*")
 _WORD = re.compile(r"\w+(?:['’]\w+)?")
 # Han, kana, Hangul: scripts written without spaces, where a term is matched as a substring.
 _UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -99,12 +103,19 @@ class SectionIndex:
         return self.aliases.get(fold(label))
 
     def desk_of(self, label: str | None) -> str | None:
-        """The desk of the first part of ``label`` that names one ("Home › News › Deportes" -> sports)."""
-        for part in label_parts(label):
-            desk = self.known(part)
-            if desk:
-                return desk
-        return None
+        """The desk ``label`` names: the deepest of its trail ("Home › Politics › World" -> world), in the
+        first item of a list that names one ("Mundo, América" -> world)."""
+        desks = self.trail_desks(label)
+        return desks[-1][0] if desks else None
+
+    def trail_desks(self, label: str | None) -> list[tuple[str, str]]:
+        """``(desk, part)`` for each part that names a desk, broad to specific, of the first list item of
+        ``label`` with any."""
+        for item in _LIST_ITEMS.split(label or ""):
+            desks = [(desk, part) for part in label_parts(item) if (desk := self.known(part))]
+            if desks:
+                return desks
+        return []
 
 
 def label_parts(label: str | None) -> list[str]:
@@ -114,23 +125,26 @@ def label_parts(label: str | None) -> list[str]:
     return [part for part in _LABEL_PARTS.split(label.strip()) if fold(part)]
 
 
-def section_from_url(url: str | None, index: SectionIndex) -> tuple[str, str] | None:
-    """``(desk, segment)`` of the first path segment before the article's own that names a desk.
-
-    The article's own segment counts only as a section name followed by a story number.
-    """
+def url_labels(url: str | None) -> list[str]:
+    """The labels a page's address gives its section, broad to specific: the host's labels before the
+    site's name (``sport.orf.at``; two-letter labels are language or country editions), then the path's
+    folders. The article's own segment counts only as a section name followed by a story number. A
+    web-archive address is read as the address it archives."""
+    url = archived_original(url)
     if not url:
-        return None
+        return []
     try:
-        path = unquote(urlsplit(url).path)
+        segments = unquote(urlsplit(url).path).split("/")
     except ValueError:
-        return None
-    segments = path.split("/")
-    for segment in segments[:-1] + ([segments[-1]] if _ID_SUFFIXED.fullmatch(segments[-1]) else []):
-        desk = segment_desk(segment, index)
-        if desk:
-            return desk, segment
-    return None
+        return []
+    folders = segments[:-1] + ([segments[-1]] if _ID_SUFFIXED.fullmatch(segments[-1]) else [])
+    return [label for label in host_prefix(url) if len(label) > 2] + [segment for segment in folders if segment]
+
+
+def section_from_url(url: str | None, index: SectionIndex) -> tuple[str, str] | None:
+    """``(desk, label)`` of the deepest label of the address (``url_labels``) that names a desk."""
+    found = [(desk, label) for label in url_labels(url) if (desk := segment_desk(label, index))]
+    return found[-1] if found else None
 
 
 def segment_desk(segment: str, index: SectionIndex) -> str | None:
@@ -162,22 +176,47 @@ def choose_section(candidates: Mapping[str, str | Sequence[str] | None], index: 
                    places: Callable[[str], str | None] | None = None) -> SectionChoice:
     """The desk from raw labels keyed by source (one label, or several a source gave), in the configured order.
 
-    The first label with a part that maps wins, even after a source whose label does not (an odd site
-    name in the breadcrumb, a desk in the URL); ``url_path`` labels are path segments (``segment_desk``).
-    Only when no label maps through the aliases, ``places`` (see ``place_desk``) may map a label that
-    names a place. With none, the fallback, with the first label any source gave (see ``infer_section``
-    for what the caller may do then).
+    Each label is a trail ("Home › Politik › Ausland"; the ``url_path`` value is the address's labels,
+    see ``url_labels``) and names its deepest desk. The first label that names one wins, even after a
+    source whose label does not (an odd site name in the breadcrumb, a desk in the URL), unless another
+    trail passes through that desk to a deeper one: meta "Politik" and ``/politik/international/`` say
+    world. Only when no label maps through the aliases, ``places`` (see ``place_desk``) may map a
+    label that names a place. With none, the fallback, with the first label any source gave (see
+    ``infer_section`` for what the caller may do then).
     """
-    labelled = [(source, label.strip()) for source in index.order for label in _labels(candidates.get(source))]
-    for source, label in labelled:
-        desk = segment_desk(label, index) if source == URL_SOURCE else index.desk_of(label)
+    trails = [_trail(source, label, index) for source in index.order for label in _source_labels(source, candidates)]
+    for source, label, desks in trails:
+        if desks:
+            return _refined(SectionChoice(desks[-1][0], source, desks[-1][1] if source == URL_SOURCE else label),
+                            trails)
+    for source, label, _ in trails if places else ():
+        desk = next(filter(None, map(places, label_parts(label))), None) if source != URL_SOURCE else None
         if desk:
             return SectionChoice(desk, source, label)
-    for source, label in labelled if places else ():
-        desk = next(filter(None, map(places, label_parts(label))), None)
-        if desk:
-            return SectionChoice(desk, source, label)
-    return SectionChoice(index.fallback, "none", labelled[0][1] if labelled else None)
+    return SectionChoice(index.fallback, "none", trails[0][1] if trails else None)
+
+
+def _source_labels(source: str, candidates: Mapping[str, str | Sequence[str] | None]) -> list[str]:
+    """One source's labels; the address's labels are one trail, joined with "/"."""
+    labels = [label.strip() for label in _labels(candidates.get(source))]
+    return ["/".join(labels)] if source == URL_SOURCE and labels else labels
+
+
+def _trail(source: str, label: str, index: SectionIndex) -> tuple[str, str, list[tuple[str, str]]]:
+    """``(source, label, [(desk, part), …])`` for the parts of a trail that name a desk, broad to specific."""
+    if source == URL_SOURCE:
+        parts = [part for part in label.split("/") if part]
+        return source, label, [(desk, part) for part in parts if (desk := segment_desk(part, index))]
+    return source, label, index.trail_desks(label)
+
+
+def _refined(choice: SectionChoice, trails: list[tuple[str, str, list[tuple[str, str]]]]) -> SectionChoice:
+    """``choice``, or the deeper desk of a trail that passes through ``choice``'s desk."""
+    for source, label, desks in trails:
+        found = [desk for desk, _ in desks]
+        if choice.section in found[:-1] and found[-1] != choice.section:
+            return SectionChoice(found[-1], source, desks[-1][1] if source == URL_SOURCE else label)
+    return choice
 
 
 def _labels(value: str | Sequence[str] | None) -> list[str]:
@@ -241,10 +280,13 @@ def _term_found(term: str, words: set[str], folded: str) -> bool:
 
 
 def _url_words(url: str | None) -> str:
-    """The words of a URL's path (its slug and section segments), without the host or query."""
+    """The words of a URL's host labels before the site's name and of its path (section folders and
+    slug), without the query; a web-archive address is read as the address it archives."""
+    url = archived_original(url)
     if not url:
         return ""
     try:
-        return " ".join(unquote(urlsplit(url).path).replace("-", " ").replace("/", " ").split())
+        path = unquote(urlsplit(url).path)
     except ValueError:
         return ""
+    return " ".join([site_name(url) or "", *host_prefix(url), *path.replace("-", " ").replace("/", " ").split()])

@@ -26,6 +26,7 @@ TASKS = {
 }
 # Tasks whose items are split in two (`quality.corpora.HashSplit`): tune on `dev`, keep `heldout` aside.
 SPLIT_TASKS = frozenset({"date", "entities", "section"})
+FRESH_SPLIT_TASKS = frozenset({"section"})  # tasks with a second labelled set, scored by `--split fresh`
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -40,8 +41,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="the task's corpus folder; for 'all' the folder holding every corpus "
                              f"(default for 'all': ${CORPORA_VARIABLE})")
     parser.add_argument("--limit", type=int, default=None, help="score only the first N items of each corpus")
-    parser.add_argument("--split", choices=("dev", "heldout", "all"), default=None,
-                        help=f"score only this half of the items ({', '.join(sorted(SPLIT_TASKS))}; default: all)")
+    parser.add_argument("--split", choices=("dev", "heldout", "all", "fresh"), default=None,
+                        help=f"score only this half of the items ({', '.join(sorted(SPLIT_TASKS))}; default: all), "
+                             f"or the second labelled set kept aside ('fresh': {', '.join(sorted(FRESH_SPLIT_TASKS))})")
     parser.add_argument("--json", type=Path, default=None, dest="json_out", help="also write the results here")
     parser.add_argument("--config", type=Path, default=None,
                         help="score this run config instead of configs/local.yaml (e.g. a tuned copy)")
@@ -57,6 +59,10 @@ def eval_command(args: argparse.Namespace, _extra: list[str]) -> int:
         return EXIT_USAGE
     if args.split and args.task not in SPLIT_TASKS:
         print(f"newsbeam eval: --split applies to {', '.join(sorted(SPLIT_TASKS))}, not {args.task!r}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.split == "fresh" and args.task not in FRESH_SPLIT_TASKS:
+        print(f"newsbeam eval: --split fresh applies to {', '.join(sorted(FRESH_SPLIT_TASKS))}, not {args.task!r}",
               file=sys.stderr)
         return EXIT_USAGE
     try:
