@@ -51,12 +51,13 @@ def run_loop(captures: Path, output: Path, flags: list[str]) -> float:
     return time.perf_counter() - clock
 
 
-def measure_pairs(captures: Path, workdir: Path, attempt: int) -> dict:
-    """Each pair once, pipeline then loop, on ``captures``: seconds, and peak RSS of the pipeline."""
+def measure_pairs(captures: Path, workdir: Path, attempt: int, config: list[str]) -> dict:
+    """Each pair once, pipeline (with ``config`` flags) then loop, on ``captures``: seconds, and peak RSS of
+    the pipeline."""
     measured = {}
     for index, (name, flags, loop_flags) in enumerate(PAIRS):
         tag = f"{captures.name}-{index}-{attempt}"
-        run = run_pipeline(captures, workdir / f"out-{tag}", 1, flags)
+        run = run_pipeline(captures, workdir / f"out-{tag}", 1, [*config, *flags])
         loop = run_loop(captures, workdir / f"loop-{tag}.parquet", loop_flags)
         measured[name] = {"pipeline": run["seconds"], "loop": loop, "articles": run["articles"],
                           "peak_rss_mb": run["peak_rss_mb"], "stage_seconds": run["stage_seconds"]}
@@ -143,7 +144,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="append the record to this JSON-lines file")
     parser.add_argument("--growth-only", action="store_true",
                         help="only the pipeline with 1 worker at each size: how time and peak memory grow with N")
-    parser.add_argument("--config", type=Path, help="run config for --growth-only runs (default configs/local.yaml)")
+    parser.add_argument("--config", type=Path, help="run config of newsbeam's runs (default configs/local.yaml)")
     parser.add_argument("--keep", action="store_true", help="keep each size's inputs and outputs (else removed)")
     args = parser.parse_args()
     if args.repeat < 1:
@@ -155,7 +156,7 @@ def main() -> None:
     try:
         if not args.growth_only:
             build_input(templates, 1, workdir / "one")
-            startup = [measure_pairs(workdir / "one", workdir, attempt) for attempt in range(args.repeat)]
+            startup = [measure_pairs(workdir / "one", workdir, a, _config(args)) for a in range(args.repeat)]
             record["startup"] = _median_seconds(startup)
             _print_startup(record["startup"])
         for docs in args.docs:
@@ -174,14 +175,13 @@ def _measure_size(args: argparse.Namespace, templates: list[Path], docs: int, wo
     build_input(templates, docs, workdir / "captures")
     print(f"\n== {docs} captures from {len(templates)} templates; load average {_load()}")
     if args.growth_only:
-        extra = ["--config", str(args.config)] if args.config else []
-        run = run_pipeline(workdir / "captures", workdir / "out", 1, extra)
+        run = run_pipeline(workdir / "captures", workdir / "out", 1, _config(args))
         print(f"pipeline, 1 worker: {run['seconds']:.1f}s, {run['articles_per_s']:.2f} articles/s, "
               f"peak RSS MB {run['peak_rss_mb']}, anonymous {run['peak_anon_mb']}")
         return {"docs": docs, "pipeline": [run]}
     attempts = []
     for attempt in range(args.repeat):
-        attempts.append(measure_pairs(workdir / "captures", workdir, attempt))
+        attempts.append(measure_pairs(workdir / "captures", workdir, attempt, _config(args)))
         print(f"  run {attempt + 1}/{args.repeat} (load average {_load()}): " + "; ".join(
             f"{name} {m['pipeline']:.1f}s / {m['loop']:.1f}s" for name, m in attempts[-1].items()))
     for name in attempts[0]:
@@ -192,6 +192,10 @@ def _measure_size(args: argparse.Namespace, templates: list[Path], docs: int, wo
               f"{', '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f}x   "
               f"peak RSS MB {attempts[-1][name]['peak_rss_mb']}   stages {attempts[-1][name]['stage_seconds']}")
     return {"docs": docs, "attempts": attempts}
+
+
+def _config(args: argparse.Namespace) -> list[str]:
+    return ["--config", str(args.config)] if args.config else []
 
 
 def _median_seconds(attempts: list[dict]) -> dict:
