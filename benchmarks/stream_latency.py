@@ -1,7 +1,8 @@
 """Latency of the local streaming job: from a capture landing in the inbox to its row visible in DuckDB.
 
-Starts `newsbeam stream` on an empty inbox, drops `--files` captures at `--rate` per second (each
-written under a .part name and renamed, the drop convention), polls DuckDB for each one's row, then
+Starts `newsbeam stream` on an empty inbox, drops `--files` captures at `--rate` per second (each page's
+``.meta.json`` sidecar first, then the page written under a .part name and renamed: the drop convention,
+so no page waits for its sidecar), polls DuckDB for each one's row, then
 stops the job with SIGTERM. Prints p50/p95/max latency and the sustained captures/s. The baseline,
 measured in the same invocation, is a one-file `newsbeam run` from process start to exit: the cost of
 one batch with nothing else going on.
@@ -75,10 +76,12 @@ def measure(args: argparse.Namespace, workdir: Path) -> None:
     while len(seen) < args.files:
         now = time.perf_counter()
         if n < args.files and now >= next_drop:
+            url = f"https://tribune.example.com/technology/2024/05/14/chipmaker-ohio-plant-{n}"
+            (inbox / f"capture-{n:04d}.meta.json").write_text(json.dumps({"url": url}))
             partial = inbox / f"capture-{n:04d}.html.part"
             partial.write_text(capture(n))
             partial.rename(inbox / f"capture-{n:04d}.html")
-            landed[f"https://tribune.example.com/technology/2024/05/14/chipmaker-ohio-plant-{n}"] = time.perf_counter()
+            landed[url] = time.perf_counter()
             n, next_drop = n + 1, next_drop + 1 / args.rate
         for url in visible_urls(output) - seen.keys():
             seen[url] = time.perf_counter()

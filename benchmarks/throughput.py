@@ -1,33 +1,28 @@
-"""Throughput of newsbeam against the floor: the same libraries in a plain loop, in the same run.
+"""Throughput of ``newsbeam run`` against the tightest plain loop, whole processes alternated in one run.
 
-    python benchmarks/throughput.py --corpus DIR [--docs 1000 10000] [--workers 1 2] [--repeat K] [--json OUT.json]
+    python benchmarks/throughput.py --corpus DIR [--docs 200 1000 10000] [--repeat K] [--json OUT.json]
+    python benchmarks/throughput.py --corpus DIR --growth-only --docs 1000 10000
 
-Builds N captures from the pages of ``--corpus`` (repeated, every URL made unique so nothing is
-deduplicated; see ``scaling.py``), then measures, in one invocation:
+Builds N captures from the pages of ``--corpus`` (cycled, every URL made unique so nothing is
+deduplicated; see ``scaling.py``), then, K times in turn, runs each pair as a user would, one process
+each, on the same files:
 
-1. the floor: the plain loop a user would write over the same files with the same libraries at their
-   defaults — trafilatura extraction with metadata, newsbeam's furniture cleaning, langdetect on the
-   whole body, spaCy's full English pipeline one document at a time — and nothing else (no Beam, no
-   dedup, no Parquet); per-stage seconds from the loop itself. What the pipeline does less of (only
-   tok2vec+ner, texts batched through nlp.pipe, comments skipped, langdetect-rs — langdetect's answers,
-   bit for bit — on a bounded sample) is how it can beat the floor;
-2. peers in the same process for extraction only: trafilatura with metadata alone, and newspaper4k
-   where it is installed, measured just before and just after the pipeline's extraction-only run (the
-   mean is its baseline; the machine's speed drifts by a few percent);
-3. the pipeline: ``newsbeam run`` on the same files with 1 and 2 workers (and ``--entities off``),
-   per-stage seconds from its counters and peak RSS per process (sampled from /proc); extraction only
-   also net of its start-up (the same command over one capture). ``--repeat K`` takes that measure
-   and its peers K times in a row and prints every ratio and their median: one ratio moves with the
-   machine's drift (up to 10% between invocations).
+- the full pipeline (``newsbeam run``, 1 worker, default config) against ``plain_loop.py`` (trafilatura
+  with metadata, langdetect, spaCy's small model with only tok2vec and ner through ``nlp.pipe``, Parquet
+  written with pyarrow);
+- extraction (``newsbeam run --entities off``, default config: every enrichment but NER) against
+  ``plain_loop.py --extract-only`` (trafilatura with metadata alone);
 
-It prints articles/s and the ratios, and writes a JSON record to compare across commits. A
-benchmark, not a test: nothing here asserts a time.
+and the same four commands on one capture: their start-up. A ratio is the loop's seconds over the
+pipeline's (above 1: newsbeam is faster); each pair is timed back to back, and the median of the K
+ratios is reported, because the machine's speed drifts between runs. ``--growth-only`` runs only the
+pipeline at each size, for how time and peak memory grow with N. A benchmark, not a test: nothing here
+asserts a time.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import shutil
@@ -36,106 +31,36 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scaling import REPO, build_input, template_files  # noqa: E402  (the shared input builder)
 
-from pipeline.config import load_run_config  # noqa: E402
+LOOP = [sys.executable, str(REPO / "benchmarks" / "plain_loop.py")]
+# (name, newsbeam run flags, plain loop flags)
+PAIRS = [("full pipeline / tight loop", [], []),
+         ("entities off / trafilatura alone", ["--entities", "off"], ["--extract-only"])]
 
 
-def read_capture(path: Path) -> tuple[str, str]:
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    kind = "text" if path.name.removesuffix(".gz").endswith(".txt") else "html"
-    return kind, data.decode("utf-8", errors="replace")
-
-
-def floor(files: list[Path], cfg: dict, entities: bool) -> dict:
-    """The libraries the pipeline uses, called at their defaults in a plain loop; seconds per stage."""
-    import spacy
-    import trafilatura
-    from langdetect import DetectorFactory, detect_langs
-    from langdetect.detector_factory import init_factory
-
-    from transforms.furniture import compile_rules
-    from transforms.layout import LayoutRules, layout_text
-    from transforms.sections import SectionIndex
-
-    DetectorFactory.seed = 0
-    init_factory()  # langdetect's profiles, loaded up front as the pipeline's setup() does
-    rules = LayoutRules.from_config(cfg["boilerplate"], compile_rules(cfg["boilerplate"]["furniture"]),
-                                    SectionIndex.from_config(cfg["sections"]))
-    nlp = None
-    if entities:
-        nlp = spacy.load(next(p for p in cfg["entities"]["models"]["en"] if _importable(p)))
-    stages: Counter = Counter()
-    started = time.perf_counter()
-    for path in files:
-        clock = time.perf_counter()
-        kind, content = read_capture(path)
-        stages["read"] += time.perf_counter() - clock
-        clock = time.perf_counter()
-        title = None
-        if kind == "html":
-            document = trafilatura.bare_extraction(content, with_metadata=True)
-            content, title = (document.text or "", document.title) if document else ("", None)
-        stages["extract"] += time.perf_counter() - clock
-        clock = time.perf_counter()
-        body = "\n\n".join(layout_text(content, rules, known_title=title).paragraphs)
-        stages["clean"] += time.perf_counter() - clock
-        clock = time.perf_counter()
-        try:
-            language = detect_langs(body)[0].lang
-        except Exception:
-            language = "und"
-        stages["language"] += time.perf_counter() - clock
-        if nlp is not None and language == "en":
-            clock = time.perf_counter()
-            _ = nlp(body).ents
-            stages["entities"] += time.perf_counter() - clock
-    seconds = time.perf_counter() - started
-    return {"seconds": seconds, "articles_per_s": len(files) / seconds,
-            "stages": {k: round(v, 2) for k, v in stages.items()}}
-
-
-def extraction_peers(files: list[Path]) -> dict[str, float]:
-    """Pages/s of extraction-only peers on the same pages, in this process."""
-    import trafilatura
-
-    pages = [content for kind, content in map(read_capture, files) if kind == "html"]
-    peers = {}
+def run_loop(captures: Path, output: Path, flags: list[str]) -> float:
+    """Seconds of ``plain_loop.py`` as a whole process."""
     clock = time.perf_counter()
-    for page in pages:
-        trafilatura.bare_extraction(page, with_metadata=True)
-    peers["trafilatura (with metadata)"] = len(pages) / (time.perf_counter() - clock)
-    try:
-        from newspaper import Article  # newspaper4k
-    except ImportError:
-        return peers
-    clock = time.perf_counter()
-    for page in pages:
-        article = Article("https://example.com/")
-        article.download(input_html=page)
-        article.parse()
-    peers["newspaper4k"] = len(pages) / (time.perf_counter() - clock)
-    return peers
+    subprocess.run([*LOOP, "--input", str(captures), "--output", str(output), *flags], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - clock
 
 
-def extraction_only(files: list[Path], workdir: Path, attempt: int) -> dict:
-    """``newsbeam run`` with configs/extraction-only.yaml, its start-up (one capture, ``workdir/one``), and
-    the peers measured just before and just after it (their mean is its baseline: the machine's speed
-    drifts). ``attempt`` numbers the output folders of repeated measurements."""
-    flags = ["--config", str(REPO / "configs" / "extraction-only.yaml")]
-    measured = {"peers_before": extraction_peers(files),
-                "extraction_only": run_pipeline(workdir / "captures", workdir / f"out-noner-{attempt}", 1, flags),
-                "peers_after": extraction_peers(files),
-                "extraction_only_startup": run_pipeline(workdir / "one", workdir / f"out-one-{attempt}", 1, flags)}
-    measured["peers"] = {name: (rate + measured["peers_after"][name]) / 2
-                         for name, rate in measured["peers_before"].items()}
+def measure_pairs(captures: Path, workdir: Path, attempt: int, config: list[str]) -> dict:
+    """Each pair once, pipeline (with ``config`` flags) then loop, on ``captures``: seconds, and peak RSS of
+    the pipeline."""
+    measured = {}
+    for index, (name, flags, loop_flags) in enumerate(PAIRS):
+        tag = f"{captures.name}-{index}-{attempt}"
+        run = run_pipeline(captures, workdir / f"out-{tag}", 1, [*config, *flags])
+        loop = run_loop(captures, workdir / f"loop-{tag}.parquet", loop_flags)
+        measured[name] = {"pipeline": run["seconds"], "loop": loop, "articles": run["articles"],
+                          "peak_rss_mb": run["peak_rss_mb"], "stage_seconds": run["stage_seconds"]}
     return measured
 
 
@@ -211,131 +136,97 @@ def _role(pid: int, root: int) -> str:
     return "sdk-worker" if "sdk_worker" in command else "child"
 
 
-def _importable(name: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(name) is not None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, help="folder of pages (default: test fixtures and demo samples)")
-    parser.add_argument("--docs", type=int, nargs="+", default=[1000])
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--docs", type=int, nargs="+", default=[200, 1000])
+    parser.add_argument("--repeat", type=int, default=3, metavar="K", help="alternated measurements per size")
     parser.add_argument("--json", type=Path, help="append the record to this JSON-lines file")
     parser.add_argument("--growth-only", action="store_true",
                         help="only the pipeline with 1 worker at each size: how time and peak memory grow with N")
-    parser.add_argument("--extraction-only", action="store_true",
-                        help="only extraction: the peers and the pipeline with configs/extraction-only.yaml")
-    parser.add_argument("--repeat", type=int, default=1, metavar="K",
-                        help="measure extraction only and its peers K times in a row; every ratio and the median")
-    parser.add_argument("--config", type=Path, help="run config for --growth-only runs (default configs/local.yaml)")
+    parser.add_argument("--config", type=Path, help="run config of newsbeam's runs (default configs/local.yaml)")
     parser.add_argument("--keep", action="store_true", help="keep each size's inputs and outputs (else removed)")
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    cfg = load_run_config()
     templates = template_files(args.corpus)
     record = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cores": os.cpu_count(),
               "corpus": str(args.corpus), "sizes": []}
-    for docs in args.docs:
-        workdir = Path(tempfile.mkdtemp(prefix=f"newsbeam-throughput-{docs}-"))
-        try:
-            record["sizes"].append(_measure_size(args, cfg, templates, docs, workdir))
-        finally:
-            if not args.keep:
-                shutil.rmtree(workdir, ignore_errors=True)
+    workdir = Path(tempfile.mkdtemp(prefix="newsbeam-throughput-"))
+    try:
+        if not args.growth_only:
+            build_input(templates, 1, workdir / "one")
+            startup = [measure_pairs(workdir / "one", workdir, a, _config(args)) for a in range(args.repeat)]
+            record["startup"] = _median_seconds(startup)
+            _print_startup(record["startup"])
+        for docs in args.docs:
+            record["sizes"].append(_measure_size(args, templates, docs, workdir / str(docs)))
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
     _print_growth(record["sizes"])
     if args.json:
         with open(args.json, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
 
 
-def _measure_size(args: argparse.Namespace, cfg: dict, templates: list[Path], docs: int, workdir: Path) -> dict:
+def _measure_size(args: argparse.Namespace, templates: list[Path], docs: int, workdir: Path) -> dict:
     """Every measure of one input size, printed as it is taken; the record of that size."""
     build_input(templates, docs, workdir / "captures")
-    files = sorted(p for p in (workdir / "captures").iterdir() if not p.name.endswith(".meta.json"))
-    print(f"\n== {docs} captures from {len(templates)} templates ({workdir}); "
-          f"load average {os.getloadavg()[0]:.2f}")
+    print(f"\n== {docs} captures from {len(templates)} templates; load average {_load()}")
     if args.growth_only:
-        extra = ["--config", str(args.config)] if args.config else []
-        run = run_pipeline(workdir / "captures", workdir / "out", 1, extra)
+        run = run_pipeline(workdir / "captures", workdir / "out", 1, _config(args))
         print(f"pipeline, 1 worker: {run['seconds']:.1f}s, {run['articles_per_s']:.2f} articles/s, "
               f"peak RSS MB {run['peak_rss_mb']}, anonymous {run['peak_anon_mb']}")
         return {"docs": docs, "pipeline": [run]}
-    size = {"docs": docs}
-    if not args.extraction_only:
-        size |= {"floor": floor(files, cfg, entities=True), "floor_no_entities": floor(files, cfg, entities=False),
-                 "pipeline": [run_pipeline(workdir / "captures", workdir / f"out-{w}", w, [])
-                              for w in args.workers]}
-        _print(size)
-    build_input(templates, 1, workdir / "one")
     attempts = []
     for attempt in range(args.repeat):
-        attempts.append(extraction_only(files, workdir, attempt))
-        _print_extraction(size | attempts[-1])
-    size |= attempts[0]
-    if len(attempts) > 1:
-        size["extraction_only_attempts"] = attempts
-        _print_attempts(attempts)
-    return size
+        attempts.append(measure_pairs(workdir / "captures", workdir, attempt, _config(args)))
+        print(f"  run {attempt + 1}/{args.repeat} (load average {_load()}): " + "; ".join(
+            f"{name} {m['pipeline']:.1f}s / {m['loop']:.1f}s" for name, m in attempts[-1].items()))
+    for name in attempts[0]:
+        ratios = [a[name]["loop"] / a[name]["pipeline"] for a in attempts]
+        pipeline = statistics.median(a[name]["pipeline"] for a in attempts)
+        loop = statistics.median(a[name]["loop"] for a in attempts)
+        print(f"{name}: {pipeline:.1f}s ({docs / pipeline:.1f}/s) / {loop:.1f}s ({docs / loop:.1f}/s); ratio "
+              f"{', '.join(f'{r:.2f}' for r in ratios)}; median {statistics.median(ratios):.2f}x   "
+              f"peak RSS MB {attempts[-1][name]['peak_rss_mb']}   stages {attempts[-1][name]['stage_seconds']}")
+    return {"docs": docs, "attempts": attempts}
+
+
+def _config(args: argparse.Namespace) -> list[str]:
+    return ["--config", str(args.config)] if args.config else []
+
+
+def _median_seconds(attempts: list[dict]) -> dict:
+    return {name: {side: statistics.median(a[name][side] for a in attempts) for side in ("pipeline", "loop")}
+            for name in attempts[0]}
+
+
+def _print_startup(startup: dict) -> None:
+    print(f"start-up (one capture, median), load average {_load()}:")
+    for name, seconds in startup.items():
+        print(f"  {name}: {seconds['pipeline']:.2f}s / {seconds['loop']:.2f}s")
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _print_growth(sizes: list[dict]) -> None:
-    """How the 1-worker pipeline's (or extraction only's) time and peak memory grow from the smallest N."""
-    if len(sizes) < 2:
+    """How the 1-worker pipeline's time and peak memory grow from the smallest N (``--growth-only``)."""
+    if len(sizes) < 2 or "pipeline" not in sizes[0]:
         return
-    first = _one_worker_run(sizes[0])
+    first = sizes[0]["pipeline"][0]
     first_peak, first_anon = (max(mb for _, mb in first[key]) for key in ("peak_rss_mb", "peak_anon_mb"))
     for size in sizes[1:]:
-        run = _one_worker_run(size)
+        run = size["pipeline"][0]
         peak, anon = (max(mb for _, mb in run[key]) for key in ("peak_rss_mb", "peak_anon_mb"))
         print(f"{sizes[0]['docs']} -> {size['docs']} captures, 1 worker: time {run['seconds'] / first['seconds']:.2f}x "
               f"for {size['docs'] / sizes[0]['docs']:.0f}x the captures ({first['articles_per_s']:.2f} -> "
               f"{run['articles_per_s']:.2f} articles/s); largest process peak RSS {first_peak} -> {peak} MB "
               f"({peak / first_peak:.2f}x), anonymous (data, sampled) {first_anon} -> {anon} MB "
               f"({anon / first_anon:.2f}x)")
-
-
-def _one_worker_run(size: dict) -> dict:
-    return size["pipeline"][0] if "pipeline" in size else size["extraction_only"]
-
-
-def _print(size: dict) -> None:
-    base = size["floor"]
-    print(f"floor (plain loop, same libraries):   {base['articles_per_s']:7.2f} articles/s   stages {base['stages']}")
-    for run in size["pipeline"]:
-        print(f"pipeline, {run['workers']} worker(s):                {run['articles_per_s']:7.2f} articles/s   "
-              f"{run['articles_per_s'] / base['articles_per_s']:.2f}x floor   stages {run['stage_seconds']}   "
-              f"peak RSS MB {run['peak_rss_mb']}")
-    if len(size["pipeline"]) > 1:
-        one, two = size["pipeline"][0], size["pipeline"][1]
-        print(f"2 workers vs 1: {two['articles_per_s'] / one['articles_per_s']:.2f}x")
-
-
-def _print_attempts(attempts: list[dict]) -> None:
-    """Extraction only against each peer over repeated measurements: every ratio, and their median."""
-    for peer in attempts[0]["peers"]:
-        ratios = sorted(a["extraction_only"]["articles_per_s"] / a["peers"][peer] for a in attempts)
-        print(f"extraction only / {peer}, {len(ratios)} runs: {', '.join(f'{r:.2f}x' for r in ratios)}; "
-              f"median {statistics.median(ratios):.3f}x")
-
-
-def _print_extraction(size: dict) -> None:
-    noner = size["extraction_only"]
-    startup = size["extraction_only_startup"]["seconds"]
-    # Net of start-up only means something when the run is much longer than its start-up.
-    net = noner["articles"] / (noner["seconds"] - startup) if noner["seconds"] > 2 * startup else None
-    versus_floor = (f"{noner['articles_per_s'] / size['floor_no_entities']['articles_per_s']:.2f}x the floor "
-                    "without NER   " if "floor_no_entities" in size else "")
-    print(f"extraction only (--entities off):     {noner['articles_per_s']:7.2f} articles/s   {versus_floor}"
-          f"stages {noner['stage_seconds']}   peak RSS MB {noner['peak_rss_mb']}")
-    if net:
-        print(f"  net of its start-up ({startup:.1f}s, the same command on one capture): {net:7.2f} articles/s")
-    for peer, rate in size["peers"].items():
-        print(f"  peer {peer:<32}{rate:7.2f} pages/s (before {size['peers_before'][peer]:.2f}, after "
-              f"{size['peers_after'][peer]:.2f})   pipeline extraction-only = {noner['articles_per_s'] / rate:.2f}x"
-              + (f", net of start-up {net / rate:.2f}x" if net else ""))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,9 @@ DEFAULT_CONFIG = CONFIG_DIR / "local.yaml"
 # Keys of the run config that name another YAML file; it is loaded in place of the name, so workers get
 # the rules with the pipeline and never open a path that exists only where the job was submitted.
 _INCLUDED = ("boilerplate", "sections", "agencies", "dateline", "gazetteer", "entity_rules", "read")
+# libyaml's safe loader reads the same documents about ten times faster than the pure-Python one, whose
+# parsing of the shipped rule files is a noticeable share of a short run's start-up.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ConfigError(ValueError):
@@ -144,7 +147,7 @@ def _read_yaml(path: Path, schema: str) -> dict:
     """A YAML file holding a mapping, checked against the part ``schema`` of ``configs/schema.yaml``."""
     try:
         with open(path, encoding="utf-8-sig") as handle:  # a byte-order mark, as Windows editors write, is not data
-            data = yaml.safe_load(handle)
+            data = yaml.load(handle, Loader=SAFE_LOADER)
     except OSError as error:
         raise ConfigError(f"cannot read config {path}: {error.strerror}") from error
     except yaml.MarkedYAMLError as error:
@@ -224,7 +227,7 @@ _ONE_OF = re.compile(r"one of:\s*(.+)")
 @cache
 def _schema() -> dict:
     with open(CONFIG_DIR / "schema.yaml", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=SAFE_LOADER)
 
 
 def schema_problems(data: object, part: str) -> list[str]:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from typing import TYPE_CHECKING
 
 from transforms.identity import normalised_text, sha256_hex
+
+if TYPE_CHECKING:  # datasketch imports scipy (0.3-1 s): paid where stories are grouped, not by every importer
+    from datasketch import LeanMinHash
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ def signature(body: str, settings: StorySettings) -> LeanMinHash | None:
     body too short to compare."""
     if len(body.split()) < settings.min_words:
         return None
+    from datasketch import LeanMinHash, MinHash
+
     minhash = MinHash(num_perm=settings.num_perm)
     minhash.update_batch([shingle.encode("utf-8") for shingle in shingles(body, settings.shingle_words)])
     return LeanMinHash(minhash)
@@ -56,6 +60,8 @@ def story_id(article_id: str) -> str:
 def group_stories(signatures: Iterable[tuple[str, LeanMinHash | None]], settings: StorySettings) -> dict[str, str]:
     """``article_id -> story_id`` for every article: copies linked by near-duplicate pairs (an LSH candidate
     whose estimated Jaccard similarity reaches the threshold) share one."""
+    from datasketch import MinHashLSH
+
     items = sorted(signatures, key=lambda item: item[0])
     lsh = MinHashLSH(threshold=settings.threshold, num_perm=settings.num_perm)
     parent = {key: key for key, _ in items}

@@ -226,6 +226,7 @@ def _loop(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary: Ru
     ledger, status, totals, skipped = LedgerCache(summary.output), StreamStatus(time.monotonic()), {}, {}
     options = beam_options(args, beam_args)
     while not stop.is_set() and not _finished(args, status):
+        looked = time.monotonic()
         listing = list_inputs(summary.inputs, args.follow_symlinks, exclude=summary.output)
         if listing.skipped != skipped:  # reported once, not on every look
             summary.files_skipped, skipped = report_skipped(listing.skipped), listing.skipped
@@ -253,7 +254,8 @@ def _loop(args: argparse.Namespace, beam_args: list[str], cfg: dict, summary: Ru
                 print(status.line(lag, time.monotonic() - clock), file=sys.stderr, flush=True)
             if waiting:
                 continue
-        stop.wait(args.interval)
+        # The interval runs from the start of a look: a batch's own time is not added to the next one's wait.
+        stop.wait(max(0.0, args.interval - (time.monotonic() - looked)))
     summary.status = "stopped"
     summary.message = f"{status.batches} batches, {status.captures} captures, {status.articles} articles"
     summary.seconds = round(time.monotonic() - status.started, 3)
