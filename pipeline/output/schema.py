@@ -94,3 +94,11 @@ KEY_INDEX_SCHEMA = pa.schema([
     ("key", pa.string()),
     ("source_uri", pa.string()),
 ])
+
+# The story index (``pipeline/output/story_index.py``): the MinHash signature and story of every committed
+# row whose body is long enough to compare, so a later run's copy of a story takes the same ``story_id``.
+STORY_INDEX_SCHEMA = pa.schema([
+    ("article_id", pa.string()),
+    ("story_id", pa.string()),
+    ("signature", pa.binary()),  # datasketch LeanMinHash.serialize: seed, then the hash values
+])
