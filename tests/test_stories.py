@@ -13,6 +13,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.cli import main
 from pipeline.graph.batch import GroupStories
+from pipeline.output.story_index import committed_stories, write_stories
 from transforms.stories import StorySettings, group_stories, shingles, signature
 
 STORIES = Path(__file__).parent / "fixtures" / "stories"
@@ -104,6 +105,17 @@ def test_signatures_made_with_other_settings_are_not_compared():
     earlier = [("wire", "story:earlier", signature(body("velmar-wire.txt"), StorySettings(num_perm=64)))]
     found = group_stories([("copy", signature(body("velmar-copy.txt"), SETTINGS))], SETTINGS, earlier)
     assert found["copy"] != "story:earlier"
+
+
+def test_group_stories_joins_the_story_index_of_the_output(tmp_path):
+    wire = signature(body("velmar-wire.txt"), SETTINGS)
+    write_stories(str(tmp_path), "run1", [("wire", "story:earlier", wire)])
+    assert [(key, story) for key, story, _ in committed_stories(str(tmp_path))] == [("wire", "story:earlier")]
+    rows = [{"article_id": name, "body": body(name)} for name in ("velmar-copy.txt", "velmar-other.txt")]
+    with TestPipeline() as pipeline:
+        found = (pipeline | beam.Create(rows) | GroupStories(SETTINGS, str(tmp_path))
+                 | beam.Map(lambda a: (a["article_id"], a["story_id"] == "story:earlier")))
+        assert_that(found, equal_to([("velmar-copy.txt", True), ("velmar-other.txt", False)]))
 
 
 def test_a_later_runs_copy_of_a_story_gets_the_earlier_story_id(tmp_path):
