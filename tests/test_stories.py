@@ -14,6 +14,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from pipeline.cli import main
 from pipeline.graph.batch import GroupStories
 from pipeline.graph.stages import Resolved
+from pipeline.output.story_index import committed_stories, write_stories
 from transforms.stories import StorySettings, group_stories, shingles, signature
 
 STORIES = Path(__file__).parent / "fixtures" / "stories"
@@ -84,3 +85,53 @@ def test_a_run_over_seed_shaped_copies_writes_a_shared_story_id(tmp_path):
     assert set(found) == {"velmar-wire.txt", "velmar-copy.txt", "velmar-other.txt"}
     assert found["velmar-wire.txt"] == found["velmar-copy.txt"] != found["velmar-other.txt"]
     assert all(story.startswith("story:") for story in found.values())
+
+
+def test_a_copy_of_an_earlier_story_takes_its_story_id():
+    earlier = [("wire", "story:earlier", signature(body("velmar-wire.txt"), SETTINGS))]
+    found = group_stories([("copy", signature(body("velmar-copy.txt"), SETTINGS)),
+                           ("other", signature(body("velmar-other.txt"), SETTINGS))], SETTINGS, earlier)
+    assert found == {"copy": "story:earlier", "other": found["other"]}
+    assert found["other"] != "story:earlier"
+
+
+def test_earlier_stories_are_not_merged_and_the_smallest_wins():
+    wire = signature(body("velmar-wire.txt"), SETTINGS)
+    earlier = [("a", "story:2", wire), ("b", "story:1", wire)]
+    assert group_stories([("c", signature(body("velmar-copy.txt"), SETTINGS))], SETTINGS, earlier) == {"c": "story:1"}
+    assert group_stories([("a", None)], SETTINGS, earlier) == {"a": "story:2"}  # an article seen before keeps its own
+
+
+def test_signatures_made_with_other_settings_are_not_compared():
+    earlier = [("wire", "story:earlier", signature(body("velmar-wire.txt"), StorySettings(num_perm=64)))]
+    found = group_stories([("copy", signature(body("velmar-copy.txt"), SETTINGS))], SETTINGS, earlier)
+    assert found["copy"] != "story:earlier"
+
+
+def test_group_stories_joins_the_story_index_of_the_output(tmp_path):
+    wire = signature(body("velmar-wire.txt"), SETTINGS)
+    write_stories(str(tmp_path), "run1", [("wire", "story:earlier", wire)])
+    assert [(key, story) for key, story, _ in committed_stories(str(tmp_path))] == [("wire", "story:earlier")]
+    rows = [{"article_id": name, "body": body(name)} for name in ("velmar-copy.txt", "velmar-other.txt")]
+    with TestPipeline() as pipeline:
+        found = (pipeline | beam.Create(rows) | GroupStories(SETTINGS, str(tmp_path))
+                 | beam.Map(lambda a: (a["article_id"], a["story_id"] == "story:earlier")))
+        assert_that(found, equal_to([("velmar-copy.txt", True), ("velmar-other.txt", False)]))
+
+
+def test_a_later_runs_copy_of_a_story_gets_the_earlier_story_id(tmp_path):
+    """Two runs into one output: the second carries a near-copy of the first's story, and a story of its own."""
+    first, second, output = tmp_path / "first", tmp_path / "second", tmp_path / "out"
+    first.mkdir()
+    second.mkdir()
+    shutil.copy(STORIES / "velmar-wire.txt", first)
+    shutil.copy(STORIES / "velmar-copy.txt", second)
+    shutil.copy(STORIES / "velmar-other.txt", second)
+    assert main(["run", "--input", str(first), "--output", str(output), "--quiet"]) == 0
+    assert main(["run", "--input", str(second), "--output", str(output), "--quiet"]) == 0
+    found = dict(duckdb.sql(f"select regexp_extract(source_uri, '[^/]+$'), story_id from read_parquet("
+                            f"'{output}/date=*/section=*/*.parquet', hive_partitioning=true)").fetchall())
+    assert set(found) == {"velmar-wire.txt", "velmar-copy.txt", "velmar-other.txt"}
+    assert found["velmar-copy.txt"] == found["velmar-wire.txt"] != found["velmar-other.txt"]
+    indexed = duckdb.sql(f"select count(*) from read_parquet('{output}/_stories/*.parquet')").fetchall()[0][0]
+    assert indexed == 3

@@ -38,6 +38,7 @@ from transforms.html_page import ExtractionSettings, HtmlExtract, extract_html
 from transforms.identity import article_id, canonical_url, identifying_url, sha256_hex
 from transforms.language import LanguageSettings, detect_language, seed_detector
 from transforms.layout import LayoutRules, TextLayout, layout_text
+from transforms.page_blocks import BlockRules
 from transforms.records import Capture, Rejection
 from transforms.sections import (
     INFERRED,
@@ -87,7 +88,8 @@ class Enricher:
             language=language,
             extraction=ExtractionSettings(favor_precision=cfg["extraction"]["favor_precision"],
                                           include_tables=cfg["extraction"]["include_tables"],
-                                          fast=cfg["extraction"].get("fast", False)),
+                                          fast=cfg["extraction"].get("fast", False),
+                                          kept_blocks=BlockRules.from_config(boilerplate["kept_blocks"])),
             min_words=cfg["extraction"]["min_words"],
             title_labels=frozenset(fold(label) for label in boilerplate["title_labels"]),
         )

@@ -14,6 +14,7 @@ import trafilatura
 from lxml import html as lxml_html
 from trafilatura.utils import load_html
 
+from transforms.page_blocks import BlockRules, restore_blocks
 from transforms.page_metadata import categories, page_metadata
 
 _ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
@@ -37,6 +38,7 @@ class ExtractionSettings:
     favor_precision: bool = False
     include_tables: bool = False
     fast: bool = False  # trafilatura without its fallback extractors (readability, jusText)
+    kept_blocks: BlockRules = BlockRules()  # article blocks the extraction leaves out, put back
 
 
 @dataclass
@@ -79,7 +81,7 @@ def extract_html(page: str, url: str | None, settings: ExtractionSettings) -> Ht
     )
     if document is None:
         return result
-    result.text = document.text or ""
+    result.text = restore_blocks(document.text or "", tree, url or metadata.url, settings.kept_blocks)
     result.headlines = [title for title in (metadata.title, *(meta.get(key) for key in _HEADLINE_META),
                                             _text(json_ld.get("headline")), _first_h1(tree)) if title]
     result.author = metadata.author

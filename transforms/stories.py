@@ -4,11 +4,13 @@ Syndicated copies are not byte-identical (a site trims a paragraph, adds its own
 hashes miss them. MinHash over word shingles (datasketch) estimates the Jaccard similarity of two bodies'
 shingle sets, and locality-sensitive hashing finds the pairs above ``threshold`` without comparing every
 pair. Copies linked through a chain of such pairs are one story, named after its smallest article id so
-the name does not depend on the order articles arrive in.
+the name does not depend on the order articles arrive in. A copy of a story seen in an earlier run (its
+signature kept in the output's story index) takes that story's name.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,6 +19,8 @@ from transforms.identity import normalised_text, sha256_hex
 
 if TYPE_CHECKING:  # datasketch imports scipy (0.3-1 s): paid where stories are grouped, not by every importer
     from datasketch import LeanMinHash
+
+SEED = 1  # of the MinHash permutations; signatures kept across runs are comparable only under one seed
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ def signature(body: str, settings: StorySettings) -> LeanMinHash | None:
         return None
     from datasketch import LeanMinHash, MinHash
 
-    minhash = MinHash(num_perm=settings.num_perm)
+    minhash = MinHash(num_perm=settings.num_perm, seed=SEED)
     minhash.update_batch([shingle.encode("utf-8") for shingle in shingles(body, settings.shingle_words)])
     return LeanMinHash(minhash)
 
@@ -57,28 +61,59 @@ def story_id(article_id: str) -> str:
     return "story:" + sha256_hex(article_id)[:32]
 
 
-def group_stories(signatures: Iterable[tuple[str, LeanMinHash | None]], settings: StorySettings) -> dict[str, str]:
+def group_stories(signatures: Iterable[tuple[str, LeanMinHash | None]], settings: StorySettings,
+                  earlier: Iterable[tuple[str, str, LeanMinHash]] = ()) -> dict[str, str]:
     """``article_id -> story_id`` for every article: copies linked by near-duplicate pairs (an LSH candidate
-    whose estimated Jaccard similarity reaches the threshold) share one."""
+    whose estimated Jaccard similarity reaches the threshold) share one.
+
+    ``earlier`` holds ``(article_id, story_id, signature)`` of rows committed before: a story that reaches
+    one of them keeps its ``story_id`` (the smallest, should it reach several), and an article seen
+    before keeps its own. Earlier rows are never regrouped among themselves, so committed ids stay.
+    """
     from datasketch import MinHashLSH
 
-    items = sorted(signatures, key=lambda item: item[0])
     lsh = MinHashLSH(threshold=settings.threshold, num_perm=settings.num_perm)
-    parent = {key: key for key, _ in items}
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+    minhashes: dict[tuple[str, str], LeanMinHash] = {}
+    told: dict[tuple[str, str], str] = {}  # an earlier row's node -> its committed story
 
-    def root(key: str) -> str:
-        while parent[key] != key:
-            parent[key] = parent[parent[key]]
-            key = parent[key]
-        return key
+    def root(node: tuple[str, str]) -> tuple[str, str]:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
 
-    signatures_of = dict(items)
-    for key, minhash in items:
+    def link(node: tuple[str, str], other: tuple[str, str]) -> None:
+        first, second = sorted((root(node), root(other)))
+        parent[second] = first
+
+    for key, story, minhash in earlier:
+        node = ("earlier", key)
+        if node not in parent and comparable(minhash, settings):
+            parent[node], minhashes[node], told[node] = node, minhash, story
+            lsh.insert(node, minhash)
+    for key, minhash in sorted(signatures, key=lambda item: item[0]):
+        node = parent.setdefault(("new", key), ("new", key))
+        if ("earlier", key) in parent:
+            link(node, ("earlier", key))
         if minhash is None:
             continue
         for other in lsh.query(minhash):  # candidates; LSH lets some pairs below the threshold through
-            if minhash.jaccard(signatures_of[other]) >= settings.threshold:
-                first, second = sorted((root(key), root(other)))
-                parent[second] = first
-        lsh.insert(key, minhash)
-    return {key: story_id(root(key)) for key, _ in items}
+            if minhash.jaccard(minhashes[other]) >= settings.threshold:
+                link(node, other)
+        lsh.insert(node, minhash)
+        minhashes[node] = minhash
+    members: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for node in parent:
+        members[root(node)].append(node)
+    names: dict[str, str] = {}
+    for nodes in members.values():
+        committed = sorted(told[node] for node in nodes if node in told)
+        name = committed[0] if committed else story_id(min(key for _, key in nodes))
+        names.update({key: name for kind, key in nodes if kind == "new"})
+    return names
+
+
+def comparable(minhash: LeanMinHash, settings: StorySettings) -> bool:
+    """Whether a stored signature was made as ``settings`` make them (same permutations and seed)."""
+    return len(minhash.hashvalues) == settings.num_perm and minhash.seed == SEED

@@ -43,6 +43,7 @@ from pipeline.output.key_index import CommittedRow, KeyIndexSettings, KeyReads, 
 from pipeline.output.ledger import InputFile
 from pipeline.output.lock import Fence
 from pipeline.output.schema import ARTICLE_GLOB, REJECTED_GLOB
+from pipeline.output.story_index import committed_stories, write_stories
 from pipeline.output.summary import counters
 from pipeline.runtime.worker_watch import failing_when_a_worker_dies
 from transforms.identity import article_id
@@ -169,7 +170,7 @@ class BuildArticles(beam.PTransform):
         )
         rows = (
             resolved.rows
-            | "GroupStories" >> GroupStories(StorySettings(**spec.cfg.get("stories", {})))
+            | "GroupStories" >> GroupStories(StorySettings(**spec.cfg.get("stories", {})), spec.output)
             | "AddEntities" >> AddEntitiesInBatches(spec.cfg, spec.progress_dir)
         )
         outcomes = (resolved[OUTCOMES], merged["outcomes"]) | "ResolveOutcomes" >> beam.Flatten()
@@ -181,24 +182,58 @@ class GroupStories(beam.PTransform):
     over word shingles, ``transforms.stories``) share one.
 
     The rows' signatures meet in one group, so copies are found across all the captures of this
-    pipeline (a chunk of a run); the rows themselves stay where they are and look their story up.
+    pipeline (a chunk of a run) and, with ``output``, against the story index of the rows committed there
+    before (``pipeline.output.story_index``); the rows themselves stay where they are and look their
+    story up.
     """
 
-    def __init__(self, settings: StorySettings):
+    def __init__(self, settings: StorySettings, output: str | None = None):
         super().__init__()
-        self.settings = settings
+        self.settings, self.output = settings, output
 
     def expand(self, rows):
         settings = self.settings
+        earlier = (rows.pipeline | "Output" >> beam.Create([self.output] if self.output else [])
+                   | "Earlier" >> beam.FlatMap(committed_stories))
         stories = (
             rows
             | "Signatures" >> beam.Map(lambda r: (None, (r.row["article_id"], signature(r.row["body"], settings))))
             | "OneGroup" >> beam.GroupByKey()
-            | "Cluster" >> beam.FlatMap(lambda group: group_stories(group[1], settings).items())
+            | "Cluster" >> beam.FlatMap(lambda group, known: group_stories(group[1], settings, known).items(),
+                                        beam.pvalue.AsList(earlier))
         )
         return rows | "WithStory" >> beam.Map(
             lambda r, ids: r._replace(row={**r.row, "story_id": ids[r.row["article_id"]]}),
             beam.pvalue.AsDict(stories))
+
+
+class WriteStoryIndex(beam.PTransform):
+    """The signature and story of each written row into the output's story index, once the run's article
+    files (``after``) are committed; the index files' paths."""
+
+    def __init__(self, spec: RunSpec, after: beam.PCollection):
+        super().__init__()
+        self.spec, self.after = spec, after
+
+    def expand(self, rows):
+        spec, settings = self.spec, StorySettings(**self.spec.cfg.get("stories", {}))
+        return (
+            rows
+            | "Entries" >> beam.FlatMap(_story_entry, settings)
+            | "OneGroup" >> beam.Map(lambda entry: (None, entry))
+            | "Group" >> beam.GroupByKey()
+            | "Write" >> beam.FlatMap(lambda group, _after: write_stories(spec.output, spec.run_id, group[1],
+                                                                          spec.fence),
+                                      beam.pvalue.AsList(self.after))
+        )
+
+
+def _story_entry(resolved: Resolved, settings: StorySettings):
+    """``(article_id, story_id, signature)`` of a row whose body is long enough to compare."""
+    row = resolved.row
+    minhash = signature(row["body"], settings)
+    if minhash is not None:
+        yield row["article_id"], row["story_id"], minhash
 
 
 def _ids_to_meet(article: dict):
@@ -377,8 +412,9 @@ def build_pipeline(pipeline: beam.Pipeline, spec: RunSpec) -> None:
                 | "WriteRejected" >> WriteRejected(spec, articles["paths"], read[SKIPPED]))
     outcomes = ((read[OUTCOMES], built["outcomes"], articles["outcomes"], rejected["outcomes"])
                 | "AllOutcomes" >> beam.Flatten())
+    stories = built["rows"] | "WriteStoryIndex" >> WriteStoryIndex(spec, articles["paths"])
     _ = ({"file": read[FILES], "outcomes": outcomes}
-         | "WriteLedger" >> WriteLedgerLast(spec, after=[articles["paths"], rejected["paths"]]))
+         | "WriteLedger" >> WriteLedgerLast(spec, after=[articles["paths"], rejected["paths"], stories]))
 
 
 def execute(spec: RunSpec, options: beam.options.pipeline_options.PipelineOptions) -> dict[str, int]:

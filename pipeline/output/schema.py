@@ -101,7 +101,17 @@ KEY_INDEX_SCHEMA = pa.schema([
 ])
 
 
+# The story index (``pipeline/output/story_index.py``): the MinHash signature and story of every committed
+# row whose body is long enough to compare, so a later run's copy of a story takes the same ``story_id``.
+STORY_INDEX_SCHEMA = pa.schema([
+    ("article_id", pa.string()),
+    ("story_id", pa.string()),
+    ("signature", pa.binary()),  # datasketch LeanMinHash.serialize: seed, then the hash values
+])
+
+
 def row_keys(schema: pa.Schema) -> frozenset[str]:
     """The keys a row written with ``schema`` may carry: its columns (and an article's partition folders). A writer
     refuses any other key rather than drop it silently, so row dicts cannot grow a second, implicit schema."""
     return frozenset(ARTICLE_COLUMNS if schema.equals(ARTICLE_SCHEMA) else schema.names)
+
