@@ -114,8 +114,8 @@ def test_group_stories_joins_the_story_index_of_the_output(tmp_path):
     assert [(key, story) for key, story, _ in committed_stories(str(tmp_path))] == [("wire", "story:earlier")]
     rows = [{"article_id": name, "body": body(name)} for name in ("velmar-copy.txt", "velmar-other.txt")]
     with TestPipeline() as pipeline:
-        found = (pipeline | beam.Create(rows) | GroupStories(SETTINGS, str(tmp_path))
-                 | beam.Map(lambda a: (a["article_id"], a["story_id"] == "story:earlier")))
+        found = (pipeline | beam.Create([Resolved(row) for row in rows]) | GroupStories(SETTINGS, str(tmp_path))
+                 | beam.Map(lambda r: (r.row["article_id"], r.row["story_id"] == "story:earlier")))
         assert_that(found, equal_to([("velmar-copy.txt", True), ("velmar-other.txt", False)]))
 
 
