@@ -247,7 +247,9 @@ def test_the_next_run_removes_what_a_killed_run_left_behind(captures, tmp_path):
     assert run(captures, output, "--entities", "off") == 0
     partition = next(output.glob("date=*/section=*"))
     leftovers = [partition / ".part-x.parquet.inprogress", output / ".progress-x" / "1-2.json",
-                 partition.parent / ".compact-x" / "part-compacted-x.parquet"]
+                 partition.parent / ".compact-x" / "part-compacted-x.parquet",
+                 output / "_keys" / "article_id" / ".keys-x.parquet.inprogress",
+                 output / "_stories" / ".stories-x.parquet.inprogress"]
     for path in leftovers:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("half")

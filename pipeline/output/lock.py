@@ -185,7 +185,8 @@ class OutputLock:
 # What a killed run can leave behind: half-written files (never matched by a reader's glob), progress
 # tallies, and the staging folder of an interrupted compaction. Only the lock holder may remove them.
 _LEFTOVERS = ("date=*/section=*/.*.inprogress", "_rejected/.*.inprogress", "_ledger/.*.inprogress",
-              "_stories/.*.inprogress", "_runs/.*.inprogress", ".progress-*", "date=*/.compact-*")
+              "_keys/*/.*.inprogress", "_stories/.*.inprogress", "_runs/.*.inprogress", ".progress-*",
+              "date=*/.compact-*")
 
 
 def remove_leftovers(output: Path) -> int:
