@@ -280,8 +280,9 @@ def _term_found(term: str, words: set[str], folded: str) -> bool:
 
 
 def _url_words(url: str | None) -> str:
-    """The words of a URL's host labels before the site's name and of its path (section folders and
-    slug), without the query; a web-archive address is read as the address it archives."""
+    """The words of a URL: the site's name and the host's labels before it ("leichtathletik" says
+    sports), then its path (section folders and slug), without the query; a web-archive address is read
+    as the address it archives."""
     url = archived_original(url)
     if not url:
         return ""
