@@ -135,6 +135,26 @@ def test_a_copy_without_url_of_a_row_with_url_is_a_duplicate_as_in_a_batch_run(t
               [("alpha-copy", "duplicates_in_run")])
 
 
+def test_copies_of_a_story_in_one_pane_share_a_story_id(tmp_path):
+    story = STORY.format(place="Velmar") * 3
+    bodies = {"wire": story, "copy": story + "\n\nReporting by the Velmar desk.", "other": "Bravo council approved "
+              "the budget for the new library on Tuesday, after a long debate on its opening hours. " * 6}
+    files = []
+    for slug, text in bodies.items():
+        path = tmp_path / f"{slug}.jsonl"
+        path.write_text(json.dumps({"url": f"https://port.example/business/2024/05/14/{slug}", "text": text,
+                                    "fetched_at": "2024-05-14T09:00:00Z"}) + "\n")
+        files.append(InputFile(str(path), path.stat().st_size, path.stat().st_mtime))
+    events = (EventStream().advance_watermark_to(T0)
+              .add_elements([at(item, 10 + n) for n, item in enumerate(files)])
+              .advance_watermark_to_infinity())
+    output = tmp_path / "out"
+    run_files(events, stream_config(), output, [(0, ON_TIME, ("copy", "other", "wire"))], [])
+    found = dict(duckdb.sql(f"select regexp_extract(url, '[^/]+$'), story_id from read_parquet("
+                            f"'{output}/date=*/section=*/*.parquet', hive_partitioning=true)").fetchall())
+    assert found["wire"] == found["copy"] != found["other"]
+
+
 def test_an_id_is_forgotten_ttl_after_it_was_last_seen(tmp_path):
     captures = [capture_file(tmp_path, f"alpha-{n}", "alpha") for n in range(4)]
     events = (EventStream()

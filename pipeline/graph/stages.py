@@ -406,7 +406,7 @@ class WithdrawRejections(beam.DoFn):
     def __init__(self, fence: Fence | None = None):
         self.fence = fence
 
-    def process(self, element, *barriers):
+    def process(self, element, *_written_first):  # side inputs only order this step after those writes
         path, ids = element
         gone = set(ids)
         rows = read_parquet(path).to_pylist()
@@ -506,7 +506,7 @@ class WriteLedger(beam.DoFn):
         self.run_id = run_id
         self.fence = fence
 
-    def process(self, element, *barriers):
+    def process(self, element, *_written_first):  # side inputs only order this step after those writes
         _, rows = element
         for path, _ in write_parquet_files(join(self.output, "_ledger"), rows, LEDGER_SCHEMA,
                                            f"ledger-{self.run_id}", 1_000_000, fence=self.fence):

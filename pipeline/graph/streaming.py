@@ -1,7 +1,8 @@
 """The unbounded form of the graph, for engines that run it (Flink, Dataflow), selected by a ``stream:`` block.
 
     file watch | Pub/Sub | Kafka --> ReadCaptures | CleanAndEnrich | FirstSeen(content_hash, across kinds)
-        | FirstSeen(article_id) | fixed windows | AddEntitiesInBatches | per window pane: WritePartitions
+        | FirstSeen(article_id) | fixed windows | per window pane: GroupStoriesInPane | AddEntitiesInBatches
+        | WritePartitions
     rejections ---> RejectionRows | FirstSeen(rejection_id) | fixed windows | per pane: WritePartitions
 
 The composites and the duplicate policy (``transforms.duplicates``) are the batch graph's; a stream keeps
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
@@ -47,6 +49,7 @@ from pipeline.output.ledger import InputFile, list_inputs
 from pipeline.output.schema import ARTICLE_GLOB, REJECTED_GLOB
 from transforms.duplicates import ACROSS_KINDS, counter, duplicate_reason
 from transforms.records import Capture, Rejection
+from transforms.stories import StorySettings, group_stories, signature
 
 DUPLICATES = "duplicates"
 SOURCES = ("watch", "pubsub", "kafka")
@@ -333,6 +336,32 @@ def arrival_windows(settings: StreamSettings) -> beam.WindowInto:
         allowed_lateness=Duration(seconds=settings.allowed_lateness_seconds))
 
 
+class GroupStoriesInPane(beam.PTransform):
+    """Each ``Resolved`` row of a window pane with its ``story_id``: copies of one story that arrive in one
+    pane share one (``transforms.stories``), as the batch graph's ``GroupStories`` gives the copies of a run.
+
+    A pane is one commit batch and small, so its rows meet in one group; copies arriving in different
+    panes get different story ids.
+    """
+
+    def __init__(self, settings: StorySettings):
+        super().__init__()
+        self.settings = settings
+
+    def expand(self, rows):
+        return (rows
+                | "OneGroup" >> beam.Map(lambda resolved: (None, resolved))
+                | "Group" >> beam.GroupByKey()
+                | "WithStory" >> beam.FlatMap(_with_stories, self.settings))
+
+
+def _with_stories(group: tuple[None, list[Resolved]], settings: StorySettings) -> Iterator[Resolved]:
+    rows = list(group[1])
+    stories = group_stories([(r.row["article_id"], signature(r.row["body"], settings)) for r in rows], settings)
+    for resolved in rows:
+        yield resolved._replace(row={**resolved.row, "story_id": stories[resolved.row["article_id"]]})
+
+
 class WriteStream(beam.PTransform):
     """Captures and rejections (from any source) to articles and dead letters written per window.
 
@@ -373,6 +402,7 @@ class WriteStream(beam.PTransform):
             articles.rows
             | "Window" >> arrival_windows(s)
             | "Kept" >> beam.Map(Resolved)
+            | "GroupStories" >> GroupStoriesInPane(StorySettings(**cfg.get("stories", {})))
             | "AddEntities" >> AddEntitiesInBatches(cfg)
             | "ByPartition" >> beam.Map(by_partition)
             | "WritePartitions" >> WritePartitions(self.output, self.run_id, out_cfg)
