@@ -13,6 +13,7 @@ import io
 import json
 import os
 import sys
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,15 +50,22 @@ def write_warc(path: Path) -> None:
         _response(writer, "https://www.example.co.uk/images/river.png", "2024-05-19T06:40:02Z", "image/png",
                   b"\x89PNG\r\n\x1a\n" + bytes(range(64)))
         request = writer.create_warc_record("https://www.example.co.uk/news/uk/", "request",
-                                            payload=io.BytesIO(b"GET /news/uk/ HTTP/1.1\r\nHost: example\r\n\r\n"))
+                                            payload=io.BytesIO(b"GET /news/uk/ HTTP/1.1\r\nHost: example\r\n\r\n"),
+                                            warc_headers_dict=_fixed_headers("https://www.example.co.uk/news/uk/",
+                                                                             "2024-05-19T06:40:03Z"))
         writer.write_record(request)
 
 
 def _response(writer: WARCWriter, url: str, date: str, content_type: str, payload: bytes) -> None:
     headers = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
     record = writer.create_warc_record(url, "response", payload=io.BytesIO(payload), http_headers=headers,
-                                       warc_headers_dict={"WARC-Date": date})
+                                       warc_headers_dict=_fixed_headers(url, date))
     writer.write_record(record)
+
+
+def _fixed_headers(url: str, date: str) -> dict[str, str]:
+    """A record's date and id fixed by its URL, so the file (and its records' offsets) is the same each build."""
+    return {"WARC-Date": date, "WARC-Record-ID": f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, url)}>"}
 
 
 def write_feed(path: Path) -> None:
