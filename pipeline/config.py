@@ -30,7 +30,7 @@ DEFAULT_CONFIG = CONFIG_DIR / "local.yaml"
 _INCLUDED = ("boilerplate", "sections", "agencies", "dateline", "gazetteer", "entity_rules", "read")
 # libyaml's safe loader reads the same documents about ten times faster than the pure-Python one, whose
 # parsing of the shipped rule files is a noticeable share of a short run's start-up.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ConfigError(ValueError):
@@ -143,11 +143,20 @@ def _merge(base: dict, override: dict) -> dict:
     return merged
 
 
+def _safe_yaml(handle) -> object:
+    """The one YAML document in ``handle``, read by a safe loader (plain data only: no tags run code)."""
+    loader = _SAFE_LOADER(handle)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def _read_yaml(path: Path, schema: str) -> dict:
     """A YAML file holding a mapping, checked against the part ``schema`` of ``configs/schema.yaml``."""
     try:
         with open(path, encoding="utf-8-sig") as handle:  # a byte-order mark, as Windows editors write, is not data
-            data = yaml.load(handle, Loader=SAFE_LOADER)
+            data = _safe_yaml(handle)
     except OSError as error:
         raise ConfigError(f"cannot read config {path}: {error.strerror}") from error
     except yaml.MarkedYAMLError as error:
@@ -227,7 +236,7 @@ _ONE_OF = re.compile(r"one of:\s*(.+)")
 @cache
 def _schema() -> dict:
     with open(CONFIG_DIR / "schema.yaml", encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=SAFE_LOADER)
+        return _safe_yaml(handle)
 
 
 def schema_problems(data: object, part: str) -> list[str]:
