@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from apache_beam.io.filesystems import FileSystems
@@ -19,6 +20,7 @@ from pipeline.captures.streams import (
     Prefixed,
     RawFile,
     ReadFailure,
+    Stream,
     open_file,
     read_head,
     read_up_to,
@@ -32,6 +34,7 @@ READERS = {
     "html": read_html_file,
     "text": read_text_file,
 }
+MANY = frozenset({"warc", "jsonl"})  # the kinds whose files hold many captures, and can be cut into slices
 
 
 def iter_captures(path: str, limits: ReadLimits, stat: tuple[int, float] | None = None,
@@ -58,6 +61,23 @@ def iter_captures(path: str, limits: ReadLimits, stat: tuple[int, float] | None 
 
 def _iter_file(path: str, limits: ReadLimits, stat: tuple[int, float] | None,
                digest: FileDigest | None) -> Iterator[Capture | Rejection]:
+    with _sniffed(path, limits, stat, digest) as (kind, body, source):
+        yield from READERS[kind](body, source)
+
+
+def holds_many(path: str, limits: ReadLimits, stat: tuple[int, float] | None = None) -> bool:
+    """True when the file is of a kind that holds many captures (WARC, JSONL): only its head is read."""
+    try:
+        with _sniffed(path, limits, stat, None) as (kind, _, _):
+            return kind in MANY
+    except (ReadFailure, OSError):
+        return False  # its reader says why, as for any file
+
+
+@contextmanager
+def _sniffed(path: str, limits: ReadLimits, stat: tuple[int, float] | None,
+             digest: FileDigest | None) -> Iterator[tuple[str, Stream, Source]]:
+    """The file opened, un-gzipped and sniffed: its kind, its body (head included) and what readers need."""
     size, mtime = _from_seconds(*stat) if stat else _stat(local_path(path))
     if size is not None and size > limits.max_file_bytes:
         raise ReadFailure(
@@ -80,7 +100,7 @@ def _iter_file(path: str, limits: ReadLimits, stat: tuple[int, float] | None,
                 "binary_content",
                 "The file holds binary data (NUL bytes without a UTF-16 or UTF-32 byte-order mark).",
             )
-        yield from READERS[kind](body, Source(path, limits, mtime, gunzip))
+        yield kind, body, Source(path, limits, mtime, gunzip)
 
 
 def _stat(path: str) -> tuple[int | None, datetime | None]:
