@@ -147,8 +147,8 @@ def test_a_rewritten_large_file_replaces_its_rows_exactly(captures, tmp_path):
     assert rows["articles"] == written(whole)["articles"]
     assert rows["rejected"] == written(whole)["rejected"]
     bodies = {uri.rpartition("#")[2]: body for uri, _, body, _, _ in rows["articles"] if "wire.jsonl" in uri}
-    assert bodies["line=13"].startswith(text_capture(512).split("\n")[0]) and "line=7" not in bodies
-    assert len([uri for uri, *_ in rows["articles"] if "wire.jsonl" in uri]) == len(set(bodies)) == 31 - 3
+    assert "number 512 " in bodies["line=13"] and "number 6 " in bodies["line=6"] and "line=7" not in bodies
+    assert len([uri for uri, *_ in rows["articles"] if "wire.jsonl" in uri]) == len(bodies) == 31 - 2
 
 
 @pytest.mark.slow
@@ -163,7 +163,7 @@ def test_a_run_killed_between_parts_is_completed_by_the_next(captures, tmp_path)
     os.killpg(process.pid, signal.SIGKILL)  # the WARC's first two parts are committed, its last is not
     process.communicate()
     assert "from position" in started and process.returncode == -signal.SIGKILL
-    assert duckdb.sql(f"select count(*) from {ARTICLES.format(out=cut)}").fetchone()[0] > 0
+    assert duckdb.sql(f"select count(*) from {ARTICLES.format(out=cut)}").fetchall()[0][0] > 0
     assert not list(cut.glob("_ledger/*.parquet"))
     assert run(captures, cut, PER_PIPELINE) == EXIT_OK
     assert written(cut) == written(whole)
