@@ -9,6 +9,7 @@ model and costs hours at these sizes.
 
     .venv/bin/python benchmarks/run_memory.py
     .venv/bin/python benchmarks/run_memory.py --jsonl-lines 1000 10000 --warc-records 10000 --workers 2
+    .venv/bin/python benchmarks/run_memory.py --jsonl-lines 1000 10000 --warc-records --captures-per-pipeline 0
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -52,15 +56,25 @@ def tree_rss_mb(root: int) -> float:
     return total / 2**20
 
 
-def peak_run(path: Path, output: Path, workers: int, entities: str, interval: float) -> tuple[float, float, dict]:
+def configs_with(folder: Path, captures_per_pipeline: int) -> Path:
+    """A copy of the project's configs with ``run.captures_per_pipeline`` set; its ``local.yaml``."""
+    shutil.copytree(REPO / "configs", folder)
+    settings = yaml.safe_load((folder / "local.yaml").read_text())
+    settings["run"]["captures_per_pipeline"] = captures_per_pipeline
+    (folder / "local.yaml").write_text(yaml.safe_dump(settings))
+    return folder / "local.yaml"
+
+
+def peak_run(path: Path, output: Path, args: argparse.Namespace, config: Path | None) -> tuple[float, float, dict]:
     """(peak RSS of the run's process tree in MB, wall seconds, run summary) of one `newsbeam run`."""
     command = [sys.executable, "-m", "pipeline.cli", "run", "--input", str(path), "--output", str(output),
-               "--quiet", "--entities", entities, "--workers", str(workers)]
+               "--quiet", "--entities", args.entities, "--workers", str(args.workers),
+               *(["--config", str(config)] if config else [])]
     started, peak = time.monotonic(), 0.0
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     while process.poll() is None:
         peak = max(peak, tree_rss_mb(process.pid))
-        time.sleep(interval)
+        time.sleep(args.interval)
     errors = process.stderr.read()
     if process.returncode != 0:
         raise SystemExit(f"newsbeam run over {path} exited {process.returncode}:\n{errors[-2000:]}")
@@ -75,16 +89,20 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--entities", choices=("on", "off"), default="off")
     parser.add_argument("--interval", type=float, default=0.2, help="seconds between memory samples")
+    parser.add_argument("--captures-per-pipeline", type=int, metavar="N",
+                        help="run.captures_per_pipeline for every run (default: the project's configs; 0 cuts "
+                             "no file, for a comparison)")
     args = parser.parse_args()
     runs, baseline = [], None
     with tempfile.TemporaryDirectory() as folder:
+        config = (None if args.captures_per_pipeline is None
+                  else configs_with(Path(folder) / "configs", args.captures_per_pipeline))
         cases = [("jsonl", n, write_jsonl) for n in args.jsonl_lines]
         cases += [("warc.gz", n, write_warc) for n in args.warc_records]
         for kind, size, write in cases:
             path = Path(folder) / f"{size}.{kind}"
             write(path, size)
-            peak, seconds, summary = peak_run(path, Path(folder) / f"out-{size}-{kind}", args.workers,
-                                              args.entities, args.interval)
+            peak, seconds, summary = peak_run(path, Path(folder) / f"out-{size}-{kind}", args, config)
             baseline = baseline or peak
             print(f"{kind:8} {size:>9,} captures ({path.stat().st_size / 2**20:,.0f} MB): "
                   f"{summary['articles_written']:,} articles in {seconds:,.0f} s, peak RSS {peak:,.0f} MB, "
@@ -93,7 +111,7 @@ def main() -> None:
                          "articles": summary["articles_written"], "ratio": round(peak / baseline, 3)})
             path.unlink()
     print(json.dumps({"benchmark": "run_memory", "workers": args.workers, "entities": args.entities,
-                      "runs": runs}))
+                      "captures_per_pipeline": args.captures_per_pipeline, "runs": runs}))
 
 
 if __name__ == "__main__":

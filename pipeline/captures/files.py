@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from apache_beam.io.filesystems import FileSystems
@@ -38,18 +39,20 @@ MANY = frozenset({"warc", "jsonl"})  # the kinds whose files hold many captures,
 
 
 def iter_captures(path: str, limits: ReadLimits, stat: tuple[int, float] | None = None,
-                  digest: FileDigest | None = None) -> Iterator[Capture | Rejection]:
+                  digest: FileDigest | None = None,
+                  skips: Callable[[int], bool] | None = None) -> Iterator[Capture | Rejection]:
     """Yield the captures in one file, and a Rejection for each record or file that cannot be read.
 
     ``path`` is the file's escaped form (``paths.file_uri``), which its captures' ``source_uri`` start
     with. ``stat`` is the file's ``(size, mtime seconds)`` when the caller listed it already (else it is
     looked up); a file found at another size or mtime at the end of the read changed under the reader.
-    ``digest``, when given, hashes the file's bytes as they are read. Never raises for bad input: a
+    ``digest``, when given, hashes the file's bytes as they are read. ``skips``, when given, names the
+    positions (``#line=``/``#offset=``) whose records are read past without being parsed. Never raises for bad input: a
     file-level failure found midway (truncated gzip, size cap) yields the captures read so far and then
     one Rejection.
     """
     try:
-        yield from _iter_file(path, limits, stat, digest)
+        yield from _iter_file(path, limits, stat, digest, skips)
     except ReadFailure as failure:
         yield Rejection(path, failure.reason, failure.detail, extra=dict(failure.extra))
     except OSError as error:
@@ -60,9 +63,9 @@ def iter_captures(path: str, limits: ReadLimits, stat: tuple[int, float] | None 
 
 
 def _iter_file(path: str, limits: ReadLimits, stat: tuple[int, float] | None,
-               digest: FileDigest | None) -> Iterator[Capture | Rejection]:
+               digest: FileDigest | None, skips: Callable[[int], bool] | None) -> Iterator[Capture | Rejection]:
     with _sniffed(path, limits, stat, digest) as (kind, body, source):
-        yield from READERS[kind](body, source)
+        yield from READERS[kind](body, replace(source, skips=skips))
 
 
 def holds_many(path: str, limits: ReadLimits, stat: tuple[int, float] | None = None) -> bool:

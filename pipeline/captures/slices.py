@@ -35,9 +35,11 @@ class Part:
     def holds(self, source_uri: str) -> bool:
         """True when the capture at ``source_uri`` (of this part's file) is read by this part."""
         position = capture_position(source_uri)
-        if position is None:
-            return self.last
-        return position >= self.first and (self.end is None or position < self.end)
+        return self.last if position is None else not self.skips(position)
+
+    def skips(self, position: int) -> bool:
+        """True for a position outside this part: its record is read past, not parsed."""
+        return position < self.first or (self.end is not None and position >= self.end)
 
     def ahead(self, source_uri: str) -> bool:
         """True when the capture at ``source_uri`` is read by a later part of the same file."""

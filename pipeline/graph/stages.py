@@ -118,7 +118,8 @@ class ReadCaptures(beam.DoFn):
     def process(self, item: InputFile):
         whole = item.part is None or item.part.last  # the read that commits the file (its last part)
         digest, captures, retry = FileDigest() if whole else None, 0, False
-        for capture in iter_captures(item.path, self.limits, (item.size, item.mtime), digest):
+        skips = item.part.skips if item.part else None
+        for capture in iter_captures(item.path, self.limits, (item.size, item.mtime), digest, skips):
             if item.part and not item.part.holds(capture.source_uri):
                 continue
             captures += 1
