@@ -27,6 +27,7 @@ from pipeline.captures.slices import Part, slice_inputs
 from pipeline.cli import main
 from pipeline.cli.options import EXIT_NOTHING_TO_DO, EXIT_OK
 from pipeline.config import CONFIG_DIR
+from pipeline.graph.scope import ReadScope
 from pipeline.output.ledger import list_inputs
 
 ARTICLES = "read_parquet('{out}/date=*/section=*/*.parquet', hive_partitioning=true)"
@@ -115,6 +116,17 @@ def test_a_large_file_is_cut_into_parts_and_small_files_are_grouped(captures):
                          [("wire.jsonl", Part(21, None, True))]]
     assert list(slice_inputs(list_inputs([str(captures / "*")]).files, limits, 0, 0)) == [
         list_inputs([str(captures / "*")]).files]
+
+
+def test_a_part_judges_again_only_its_own_range():
+    """Rows of earlier parts are settled, rows of later parts wait for their own part."""
+    scope = ReadScope({"/in/wire.jsonl": Part(11, 21, False), "/in/page.html": None})
+    uris = ["/in/wire.jsonl#line=10", "/in/wire.jsonl#line=11", "/in/wire.jsonl#line=20", "/in/wire.jsonl#line=21",
+            "/in/wire.jsonl", "/in/page.html", "/in/other.jsonl#line=12"]
+    assert [scope.reads(uri) for uri in uris] == [False, True, True, False, False, True, False]
+    assert [scope.reads_later(uri) for uri in uris] == [False, False, False, True, False, False, False]
+    assert [scope.reads_again(uri) for uri in uris] == [False, True, True, True, False, True, False]
+    assert ReadScope({"/in/wire.jsonl": Part(21, None, True)}).reads("/in/wire.jsonl")  # a whole-file rejection
 
 
 @pytest.mark.slow
