@@ -101,6 +101,8 @@ class ReadCaptures(beam.DoFn):
     emitted, so it is not committed and the next run reads it again.
     Captures outside the ``--since/--until`` window are skipped and tallied, not lost (``skipped``: their
     ``source_uri``, so that their earlier outcomes stay untouched).
+    A file with a ``part`` (``captures.slices``) yields only that part's captures, and only its last part
+    emits the file's identity.
     """
 
     def __init__(self, read_settings: dict, since: datetime | None = None, until: datetime | None = None,
