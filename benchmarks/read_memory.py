@@ -9,7 +9,8 @@ and prints each peak RSS and its ratio to the small file of its kind. Prints fig
     .venv/bin/python benchmarks/read_memory.py --jsonl-lines 1000 100000 --warc-records 1000 20000
 
 This measures the read stage. The rest of a local pipeline holds the rows of every capture it was given
-until its grouping steps, so a run's memory is bounded by ``run.files_per_pipeline``, not by this stage.
+until its grouping steps, so a run's memory is bounded by ``run.captures_per_pipeline`` and
+``run.files_per_pipeline``, not by this stage: ``benchmarks/run_memory.py`` measures a whole run.
 """
 
 from __future__ import annotations

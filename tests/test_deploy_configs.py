@@ -52,7 +52,7 @@ def test_cluster_configs_share_the_local_rules():
     for name in ("flink", "spark", "dataflow"):
         cluster = load_run_config(CONFIGS / f"{name}.yaml")
         assert cluster["beam_options"], name
-        assert cluster["run"] == {**local["run"], "files_per_pipeline": 0}, name
+        assert cluster["run"] == {**local["run"], "files_per_pipeline": 0, "captures_per_pipeline": 0}, name
         assert {k: v for k, v in cluster.items() if k not in own} == {k: v for k, v in local.items() if k not in own}
 
 

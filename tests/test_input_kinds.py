@@ -12,6 +12,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.cli import main
 from pipeline.graph.batch import MergeInputKinds, RunSpec
+from pipeline.graph.scope import ReadScope
 from pipeline.graph.stages import Drop
 from pipeline.output.key_index import CommittedRow
 from transforms.identity import article_id, sha256_hex
@@ -34,7 +35,8 @@ def merged(tmp_path: Path, run_config: dict, articles: list[dict], committed: li
     spec = RunSpec(files=[], output=str(tmp_path / "out"), cfg=run_config, run_id="r", version="v")
     pipeline = TestPipeline()
     out = (pipeline | "Articles" >> beam.Create(articles)
-           | MergeInputKinds(spec, pipeline | "Committed" >> beam.Create(committed), read))
+           | MergeInputKinds(spec, pipeline | "Committed" >> beam.Create(committed),
+                             ReadScope(dict.fromkeys(read))))
     return pipeline, out
 
 

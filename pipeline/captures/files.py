@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from apache_beam.io.filesystems import FileSystems
@@ -19,6 +21,7 @@ from pipeline.captures.streams import (
     Prefixed,
     RawFile,
     ReadFailure,
+    Stream,
     open_file,
     read_head,
     read_up_to,
@@ -32,21 +35,24 @@ READERS = {
     "html": read_html_file,
     "text": read_text_file,
 }
+MANY = frozenset({"warc", "jsonl"})  # the kinds whose files hold many captures, and can be cut into slices
 
 
 def iter_captures(path: str, limits: ReadLimits, stat: tuple[int, float] | None = None,
-                  digest: FileDigest | None = None) -> Iterator[Capture | Rejection]:
+                  digest: FileDigest | None = None,
+                  skips: Callable[[int], bool] | None = None) -> Iterator[Capture | Rejection]:
     """Yield the captures in one file, and a Rejection for each record or file that cannot be read.
 
     ``path`` is the file's escaped form (``paths.file_uri``), which its captures' ``source_uri`` start
     with. ``stat`` is the file's ``(size, mtime seconds)`` when the caller listed it already (else it is
     looked up); a file found at another size or mtime at the end of the read changed under the reader.
-    ``digest``, when given, hashes the file's bytes as they are read. Never raises for bad input: a
+    ``digest``, when given, hashes the file's bytes as they are read. ``skips``, when given, names the
+    positions (``#line=``/``#offset=``) whose records are read past without being parsed. Never raises for bad input: a
     file-level failure found midway (truncated gzip, size cap) yields the captures read so far and then
     one Rejection.
     """
     try:
-        yield from _iter_file(path, limits, stat, digest)
+        yield from _iter_file(path, limits, stat, digest, skips)
     except ReadFailure as failure:
         yield Rejection(path, failure.reason, failure.detail, extra=dict(failure.extra))
     except OSError as error:
@@ -57,7 +63,24 @@ def iter_captures(path: str, limits: ReadLimits, stat: tuple[int, float] | None 
 
 
 def _iter_file(path: str, limits: ReadLimits, stat: tuple[int, float] | None,
-               digest: FileDigest | None) -> Iterator[Capture | Rejection]:
+               digest: FileDigest | None, skips: Callable[[int], bool] | None) -> Iterator[Capture | Rejection]:
+    with _sniffed(path, limits, stat, digest) as (kind, body, source):
+        yield from READERS[kind](body, replace(source, skips=skips))
+
+
+def holds_many(path: str, limits: ReadLimits, stat: tuple[int, float] | None = None) -> bool:
+    """True when the file is of a kind that holds many captures (WARC, JSONL): only its head is read."""
+    try:
+        with _sniffed(path, limits, stat, None) as (kind, _, _):
+            return kind in MANY
+    except (ReadFailure, OSError):
+        return False  # its reader says why, as for any file
+
+
+@contextmanager
+def _sniffed(path: str, limits: ReadLimits, stat: tuple[int, float] | None,
+             digest: FileDigest | None) -> Iterator[tuple[str, Stream, Source]]:
+    """The file opened, un-gzipped and sniffed: its kind, its body (head included) and what readers need."""
     size, mtime = _from_seconds(*stat) if stat else _stat(local_path(path))
     if size is not None and size > limits.max_file_bytes:
         raise ReadFailure(
@@ -80,7 +103,7 @@ def _iter_file(path: str, limits: ReadLimits, stat: tuple[int, float] | None,
                 "binary_content",
                 "The file holds binary data (NUL bytes without a UTF-16 or UTF-32 byte-order mark).",
             )
-        yield from READERS[kind](body, Source(path, limits, mtime, gunzip))
+        yield kind, body, Source(path, limits, mtime, gunzip)
 
 
 def _stat(path: str) -> tuple[int | None, datetime | None]:

@@ -26,6 +26,8 @@ def read_jsonl(body: Stream, source: Source) -> Iterator[Capture | Rejection]:
     lines = io.BufferedReader(body, buffer_size=CHUNK)
     for number, line in enumerate(_iter_lines(lines, limits.max_capture_bytes), start=1):
         uri = f"{source.path}#line={number}"
+        if source.skips and source.skips(number):
+            continue
         if line is None:
             yield Rejection(
                 uri,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
@@ -54,3 +55,4 @@ class Source:
     limits: ReadLimits
     mtime: datetime | None
     gunzip: Gunzip | None
+    skips: Callable[[int], bool] | None = None  # positions read past unparsed (another part's, ``slices``)

@@ -63,8 +63,9 @@ def _iter_warc_records(
                 source,
             )
             return
-        uri = f"{source.path}#offset={_stored_offset(start, source)}"
-        outcome = _warc_response(record, uri, source) if record.rec_type == "response" else None
+        position = _stored_offset(start, source)
+        wanted = record.rec_type == "response" and not (source.skips and source.skips(position))
+        outcome = _warc_response(record, f"{source.path}#offset={position}", source) if wanted else None
         missing = _drain(record.raw_stream)
         if missing:
             yield _warc_failure(

@@ -85,6 +85,20 @@ def _default_workers(files: int, cfg: dict, options) -> int:
     return workers
 
 
+def _slices(files: list, cfg: dict):
+    """The files to read, in slices that each make one pipeline (``captures.slices``)."""
+    from pipeline.captures import read_limits
+    from pipeline.captures.slices import slice_inputs
+
+    run = cfg.get("run", {})
+    return slice_inputs(files, read_limits(cfg["read"]), run.get("captures_per_pipeline", 0),
+                        run.get("files_per_pipeline", 0))
+
+
+def _range(part) -> str:
+    return f"from position {part.first}" + (f" to {part.end}" if part.end is not None else " to the end")
+
+
 def run_command(args: argparse.Namespace, beam_args: list[str]) -> int:
     """Run the batch job under the output's lock and report it; the exit code says how it went.
 
@@ -130,7 +144,7 @@ def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summa
     from pipeline.graph.batch import RunSpec, execute
     from pipeline.output.ledger import load_ledger, plan_inputs, report_skipped
     from pipeline.output.sink import join
-    from pipeline.output.summary import fill_from_counters, merge_counts
+    from pipeline.output.summary import file_tallies, fill_from_counters, merge_counts
     from pipeline.runtime.progress import ProgressMonitor
 
     files = listing.files
@@ -147,18 +161,22 @@ def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summa
     progress_dir = join(summary.output, f".progress-{summary.run_id}") if "://" not in summary.output else None
     show = bool(progress_dir) and not args.quiet and sys.stderr.isatty()
     workers = args.workers or _default_workers(len(plan.to_read), cfg, beam_options(args, beam_args))
-    options, totals = beam_options(args, beam_args, workers), {}
-    chunk = cfg.get("run", {}).get("files_per_pipeline") or len(plan.to_read)
+    options, totals, earlier = beam_options(args, beam_args, workers), {}, {}
     with ProgressMonitor(progress_dir, len(plan.to_read), enabled=show) if progress_dir else nullcontext():
-        for start in range(0, len(plan.to_read), chunk):
-            spec = RunSpec(plan.to_read[start:start + chunk], summary.output, cfg, summary.run_id,
-                           summary.pipeline_version, reprocess=args.reprocess, since=args.since, until=args.until,
-                           progress_dir=progress_dir, fence=fence)
-            totals = merge_counts(totals, execute(spec, options))
-            if start + chunk < len(plan.to_read):
+        for number, files in enumerate(_slices(plan.to_read, cfg)):
+            if number:
                 # A finished pipeline's buffers sit in reference cycles until the next full collection; freed
-                # now, the next chunk reuses that memory instead of adding to it.
+                # now, the next slice reuses that memory instead of adding to it.
                 gc.collect()
+            LOG.info("pipeline %d: %d file%s%s", number + 1, len(files), "" if len(files) == 1 else "s",
+                     f", captures {_range(files[0].part)}" if files[0].part else "")
+            spec = RunSpec(files, summary.output, cfg, summary.run_id, summary.pipeline_version,
+                           reprocess=args.reprocess, since=args.since, until=args.until,
+                           progress_dir=progress_dir, fence=fence, earlier=earlier)
+            counts = execute(spec, options)
+            totals = merge_counts(totals, counts)
+            part = files[0].part
+            earlier = merge_counts(earlier, file_tallies(counts)) if part and not part.last else {}
     summary.status = "succeeded"
     if not totals:  # some runners (Flink detached, Dataflow templates) report no metrics to the launcher
         summary.message = "the runner reported no metrics: the figures are unknown, see the ledger and _rejected/"

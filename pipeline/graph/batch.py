@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +15,7 @@ import apache_beam as beam
 
 from pipeline.captures import source_file
 from pipeline.graph.composites import AddEntitiesInBatches, RejectionRows, WritePartitions, by_partition
+from pipeline.graph.scope import ReadScope
 from pipeline.graph.stages import (
     DROPS,
     FILES,
@@ -64,19 +65,20 @@ class RunSpec:
     until: datetime | None = None
     progress_dir: str | None = None
     fence: Fence | None = None  # the output lock's check before each commit (None: the output has no lock)
+    earlier: dict[str, int] | None = None  # ledger tallies of the earlier parts of the file this one ends
 
 
 class CommittedRows(beam.PTransform):
     """A ``CommittedRow`` for each row already committed under the output glob (via ``key_index``).
 
     With ``new_keys`` (a PCollection of this run's new keys) only the rows this run can meet: their key is
-    among the new keys, or their capture's input file among ``read``. Every other committed row can
+    among the new keys, or ``read`` (a ``ReadScope`` test) is true of their capture. Every other committed row can
     neither make a new row a duplicate nor be superseded, and would only fill the joins; without this
     filter each chunk of a long backfill joined every key committed before it.
     """
 
     def __init__(self, output: str, glob: str, key: str, index: KeyIndexSettings,
-                 new_keys: beam.PCollection | None = None, read: frozenset[str] = frozenset()):
+                 new_keys: beam.PCollection | None = None, read: Callable[[str], bool] | None = None):
         super().__init__()
         self.output, self.glob, self.key, self.index = output, glob, key, index
         self.new_keys, self.read = new_keys, read
@@ -99,11 +101,11 @@ def _committed(output: str, glob: str, column: str, index: KeyIndexSettings) -> 
 
 
 def _committed_met(output: str, glob: str, column: str, index: KeyIndexSettings, keys: list[str],
-                   read: frozenset[str]) -> Iterator[CommittedRow]:
-    """The committed rows whose key is in ``keys`` or whose capture's input file is in ``read``."""
+                   read: Callable[[str], bool] | None) -> Iterator[CommittedRow]:
+    """The committed rows whose key is in ``keys`` or whose capture ``read`` is true of."""
     wanted = frozenset(keys)
     for row in _committed(output, glob, column, index):
-        if row.key in wanted or source_file(row.source_uri) in read:
+        if row.key in wanted or (read is not None and read(row.source_uri)):
             yield row
 
 
@@ -146,23 +148,24 @@ class BuildArticles(beam.PTransform):
             CleanAndEnrich(spec.cfg, spec.run_id, spec.version, spec.progress_dir)).with_outputs(
             REJECTED, main="articles")
         new_ids = cleaned.articles | "NewIds" >> beam.FlatMap(_ids_to_meet)
-        read_files = frozenset(f.path for f in spec.files)
+        scope = ReadScope.of(spec.files)
         committed = captures.pipeline | "CommittedArticles" >> CommittedRows(
-            spec.output, ARTICLE_GLOB, "article_id", KeyIndexSettings.from_config(spec.cfg), new_ids, read_files)
+            spec.output, ARTICLE_GLOB, "article_id", KeyIndexSettings.from_config(spec.cfg), new_ids,
+            scope.reads_again)
         rejected = (read["rejected"], cleaned[REJECTED]) | "RejectedHere" >> beam.Flatten()
         superseded = (
             {"articles": cleaned.articles | "ArticlesByUri" >> beam.Map(lambda a: (a["source_uri"], a)),
              "rejected": rejected | "RejectedByUri" >> beam.Map(lambda r: (r.source_uri, None)),
              "committed": committed | "CommittedByUri" >> beam.FlatMap(
-                 _keyed_by_capture_if_read, read_files)}
+                 _keyed_by_capture_if_read, scope)}
             | "JoinByCapture" >> beam.CoGroupByKey()
             | "Supersede" >> beam.ParDo(Supersede()).with_outputs(DROPS, OLD_FILES, main="articles")
         )
-        merged = superseded.articles | "MergeInputKinds" >> MergeInputKinds(spec, committed, read_files)
+        merged = superseded.articles | "MergeInputKinds" >> MergeInputKinds(spec, committed, scope)
         drops = (superseded[DROPS], merged["drops"]) | "AllDrops" >> beam.Flatten()
         resolved = (
             {"new": merged["articles"] | "ByArticleId" >> beam.Map(lambda a: (a["article_id"], a)),
-             "committed": committed | "ById" >> beam.Map(lambda row: (row.key, row.file)),
+             "committed": committed | "ById" >> beam.FlatMap(_by_id_unless_read_later, scope),
              "dropped": drops | "DroppedById" >> beam.Map(lambda drop: (drop.article_id, drop.file)),
              "old_files": superseded[OLD_FILES]}
             | "JoinCommitted" >> beam.CoGroupByKey()
@@ -255,19 +258,19 @@ class MergeInputKinds(beam.PTransform):
     ``outcomes``.
     """
 
-    def __init__(self, spec: RunSpec, committed: beam.PCollection, read_files: frozenset[str]):
+    def __init__(self, spec: RunSpec, committed: beam.PCollection, scope: ReadScope):
         super().__init__()
-        self.spec, self.committed, self.read_files = spec, committed, read_files
+        self.spec, self.committed, self.scope = spec, committed, scope
 
     def expand(self, articles):
-        spec, read_files = self.spec, self.read_files
+        spec, scope = self.spec, self.scope
         without_url = articles | "WithoutUrl" >> beam.Filter(lambda a: not has_url(a))
         committed_content = (
             articles.pipeline
             | "CommittedContent" >> CommittedRows(
                 spec.output, ARTICLE_GLOB, "content_hash", KeyIndexSettings.from_config(spec.cfg),
-                without_url | "NewContent" >> beam.Map(lambda a: a["content_hash"]), read_files)
-            | "NotReadAgain" >> beam.Filter(lambda row: source_file(row.source_uri) not in read_files)
+                without_url | "NewContent" >> beam.Map(lambda a: a["content_hash"]), scope.reads_again)
+            | "NotReadAgain" >> beam.Filter(lambda row: not scope.reads_again(row.source_uri))
         )
         kept = (
             {"new": articles | "ByContent" >> beam.Map(lambda a: (a["content_hash"], a)),
@@ -277,7 +280,7 @@ class MergeInputKinds(beam.PTransform):
         )
         drops = (
             {"with_url": kept.articles | "UrlRowsByBodyId" >> beam.FlatMap(_body_id_of_url_row),
-             "committed": self.committed | "BodyRowsById" >> beam.FlatMap(_committed_body_row, read_files)}
+             "committed": self.committed | "BodyRowsById" >> beam.FlatMap(_committed_body_row, scope)}
             | "JoinBodyIds" >> beam.CoGroupByKey()
             | "ReplacedWithoutUrl" >> beam.FlatMap(replaced_without_url)
         )
@@ -289,18 +292,25 @@ def _body_id_of_url_row(article: dict):
         yield article_id(None, article["body"]), None
 
 
-def _committed_body_row(row: CommittedRow, read_files: frozenset[str]):
+def _committed_body_row(row: CommittedRow, scope: ReadScope):
     """A committed ``body:`` row as ``(id, file)``, unless its capture is read again in this run (then
     ``Supersede`` decides)."""
-    if row.key.startswith("body:") and source_file(row.source_uri) not in read_files:
+    if row.key.startswith("body:") and not scope.reads_again(row.source_uri):
         yield row.key, row.file
 
 
-def _keyed_by_capture_if_read(row: CommittedRow, read: frozenset[str]):
-    """A committed row as the ``Drop`` it becomes if superseded, keyed by its capture, when that capture's
-    input file is read in this pipeline: no other row can be superseded, and the join then holds only these."""
-    if source_file(row.source_uri) in read:
+def _keyed_by_capture_if_read(row: CommittedRow, scope: ReadScope):
+    """A committed row as the ``Drop`` it becomes if superseded, keyed by its capture, when that capture is
+    read in this pipeline: no other row can be superseded, and the join then holds only these."""
+    if scope.reads(row.source_uri):
         yield row.source_uri, Drop(row.file, row.key)
+
+
+def _by_id_unless_read_later(row: CommittedRow, scope: ReadScope):
+    """A committed row as ``(id, file)`` for ``Resolve``, unless a later part of its file, read by a later
+    pipeline of this run, is where its capture is judged (it must not make a new row a duplicate here)."""
+    if not scope.reads_later(row.source_uri):
+        yield row.key, row.file
 
 
 class WriteArticles(beam.PTransform):
@@ -358,7 +368,7 @@ class WriteRejected(beam.PTransform):
         new = counted.rows
         committed = (rejected.pipeline | "CommittedRejections" >> CommittedRows(
                          spec.output, REJECTED_GLOB, "rejection_id", KeyIndexSettings.from_config(spec.cfg),
-                         new | "NewIds" >> beam.Keys(), frozenset(f.path for f in spec.files))
+                         new | "NewIds" >> beam.Keys(), ReadScope.of(spec.files).reads)
                      | "ById" >> beam.Map(lambda row: (row.key, (row.file, row.source_uri))))
         skipped = beam.pvalue.AsDict(self.skipped | "SkippedUris" >> beam.Map(lambda uri: (uri, None)))
         kept = (
@@ -395,7 +405,8 @@ class WriteLedgerLast(beam.PTransform):
         return (
             parts
             | "JoinOutcomes" >> beam.CoGroupByKey()
-            | "LedgerRows" >> beam.ParDo(LedgerRows(spec.run_id, spec.fence.generation if spec.fence else None))
+            | "LedgerRows" >> beam.ParDo(LedgerRows(spec.run_id, spec.fence.generation if spec.fence else None,
+                                                 spec.earlier))
             | "OneGroup" >> beam.Map(lambda row: (None, row))
             | "Group" >> beam.GroupByKey()
             | "Commit" >> beam.ParDo(WriteLedger(spec.output, spec.run_id, spec.fence),

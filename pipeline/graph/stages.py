@@ -132,6 +132,8 @@ class ReadCaptures(beam.DoFn):
     emitted, so it is not committed and the next run reads it again.
     Captures outside the ``--since/--until`` window are skipped and tallied, not lost (``skipped``: their
     ``source_uri``, so that their earlier outcomes stay untouched).
+    A file with a ``part`` (``captures.slices``) yields only that part's captures, and only its last part
+    emits the file's identity.
     """
 
     def __init__(self, read_settings: dict, since: datetime | None = None, until: datetime | None = None,
@@ -147,9 +149,12 @@ class ReadCaptures(beam.DoFn):
 
     @timed("read")
     def process(self, item: InputFile):
-        count("files_read")
-        digest, captures, retry = FileDigest(), 0, False
-        for capture in iter_captures(item.path, self.limits, (item.size, item.mtime), digest):
+        whole = item.part is None or item.part.last  # the read that commits the file (its last part)
+        digest, captures, retry = FileDigest() if whole else None, 0, False
+        skips = item.part.skips if item.part else None
+        for capture in iter_captures(item.path, self.limits, (item.size, item.mtime), digest, skips):
+            if item.part and not item.part.holds(capture.source_uri):
+                continue
             captures += 1
             count("captures_read")
             if isinstance(capture, Rejection):
@@ -161,16 +166,20 @@ class ReadCaptures(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(SKIPPED, capture.source_uri)
             else:
                 yield capture
+        yield beam.pvalue.TaggedOutput(OUTCOMES, (item.path, {"captures": captures}))
+        if self.progress:
+            self.progress.add("captures", captures)
+        if not whole:
+            return
+        count("files_read")
+        if self.progress:
+            self.progress.add("files")
         if retry:
             count("files_to_retry")
         else:  # hashed as read; a file the readers did not read to its end (damaged, over a cap) is hashed apart
             yield beam.pvalue.TaggedOutput(FILES, (item.path, {
                 "size": item.size, "mtime": item.mtime, "sidecar": item.sidecar,
                 "sha256": digest.hexdigest or _sha256(item.path)}))
-        yield beam.pvalue.TaggedOutput(OUTCOMES, (item.path, {"captures": captures}))
-        if self.progress:
-            self.progress.add("files")
-            self.progress.add("captures", captures)
 
     def finish_bundle(self):
         if self.progress:
@@ -480,16 +489,17 @@ class RewriteFile(beam.DoFn):
 class LedgerRows(beam.DoFn):
     """Join a file's identity with its outcome tallies into one ledger row, stamped with the lock generation."""
 
-    def __init__(self, run_id: str, generation: int | None = None):
+    def __init__(self, run_id: str, generation: int | None = None, earlier: dict[str, int] | None = None):
         self.run_id = run_id
         self.generation = generation
+        self.earlier = earlier  # tallies of the earlier parts of a file cut into parts (``captures.slices``)
 
     def process(self, element):
         path, grouped = element
         identity = next(iter(grouped["file"]), None)
         if identity is None:
             return
-        tallies: dict[str, int] = defaultdict(int)
+        tallies: dict[str, int] = defaultdict(int, self.earlier or {})
         for tally in grouped["outcomes"]:
             for field, value in tally.items():
                 tallies[field] += value

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from apache_beam.io.filesystems import FileSystems
 
 from pipeline.captures import file_uri, is_capture_path, is_within, local_path, open_file, sidecar_paths
+from pipeline.captures.slices import Part
 from pipeline.output.schema import LEDGER_GLOB
 from pipeline.output.sink import join, matching_files, read_parquet
 
@@ -41,6 +42,7 @@ class InputFile:
     size: int
     mtime: float
     sidecar: str | None = None  # ``size:mtime`` of the sidecar that goes with it, when there is one
+    part: Part | None = None  # the captures of it one pipeline reads, when a large file is cut into slices
 
 
 @dataclass(frozen=True)

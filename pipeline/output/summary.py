@@ -72,6 +72,14 @@ def merge_counts(first: dict[str, int], second: dict[str, int]) -> dict[str, int
     return {name: first.get(name, 0) + second.get(name, 0) for name in {*first, *second}}
 
 
+def file_tallies(totals: dict[str, int]) -> dict[str, int]:
+    """A pipeline's counter totals as the ledger's tallies of a file, for a pipeline that read one part of
+    one file: its last part commits the file with the tallies of all its parts."""
+    return {"captures": totals.get("captures_read", 0), "articles": totals.get("articles_written", 0),
+            "duplicates": totals.get("articles_duplicates_in_run", 0) + totals.get("articles_already_committed", 0),
+            "rejected": totals.get("rejected", 0), "skipped": totals.get("captures_outside_window", 0)}
+
+
 def fill_from_counters(summary: RunSummary, totals: dict[str, int]) -> RunSummary:
     """Copy counter totals into the summary's fields."""
     summary.files_read = totals.get("files_read", 0)
