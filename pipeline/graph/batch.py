@@ -13,7 +13,6 @@ from datetime import datetime
 
 import apache_beam as beam
 
-from pipeline.captures import source_file
 from pipeline.graph.composites import AddEntitiesInBatches, RejectionRows, WritePartitions, by_partition
 from pipeline.graph.scope import ReadScope
 from pipeline.graph.stages import (
