@@ -1,6 +1,7 @@
 """The batch graph: input files in, deduplicated enriched articles, dead letters and a ledger out.
 
-    files | ReadCaptures | CleanAndEnrich | Resolve | AddEntities | WritePartitions (+ RewriteFiles)
+    files | ReadCaptures | CleanAndEnrich | Supersede | MergeInputKinds | Resolve | GroupStories
+          | AddEntitiesInBatches | WritePartitions (+ RewriteFiles) | WriteStoryIndex
                  \\______________/______________ rejected | WriteRejected
     per-file identities + outcome tallies ------------------------------ WriteLedger (after all writes)
 """

@@ -509,7 +509,7 @@ class LedgerRows(beam.DoFn):
 
 
 class WriteLedger(beam.DoFn):
-    """Commit the ledger rows, after every article and rejection file is committed (side inputs)."""
+    """Commit the ledger rows, after every article, rejection and story index file is committed (side inputs)."""
 
     def __init__(self, output: str, run_id: str, fence: Fence | None = None):
         self.output = output
