@@ -51,6 +51,16 @@ class SegmentPage:
 
 
 @dataclass(frozen=True)
+class PeopleStory:
+    """A wire story (headline line first) and the indexers' codes of the people it is about
+    (``reagan``, ``james-baker``)."""
+
+    id: str
+    text: str
+    people: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class WireStory:
     """A story whose text opens with a dateline; ``gold_place``/``gold_month_day`` are what it prints."""
 
@@ -182,6 +192,18 @@ def read_reuters_stories(root: Path) -> list[WireStory]:
 
 
 def _reuters_file(path: Path) -> Iterator[WireStory]:
+    for new_id, element in _reuters_elements(path):
+        dateline, body = _sgml_field(element, "DATELINE"), _sgml_field(element, "BODY")
+        if dateline is None or body is None:
+            continue
+        head = " ".join(dateline.split()).rstrip(" -")
+        place = _LEADING_MARKS.sub("", head.split(",", 1)[0]).strip() if "," in head else None
+        yield WireStory(new_id, dateline + body, head, place, _printed_month_day(head),
+                        _wire_time(_sgml_field(element, "DATE") or ""))
+
+
+def _reuters_elements(path: Path) -> Iterator[tuple[str, str]]:
+    """``(NEWID, element text)`` of each ``<REUTERS>`` element of one ``reut2-NNN.sgm.gz`` file."""
     try:
         with gzip.open(path, "rb") as handle:
             text = handle.read().decode("latin-1")
@@ -190,17 +212,30 @@ def _reuters_file(path: Path) -> Iterator[WireStory]:
     if "<REUTERS" not in text:
         raise CorpusError(f"{path}: no <REUTERS> element")
     for match in _REUTERS_ELEMENT.finditer(text):
-        element = match.group(2)
-        dateline, body = _sgml_field(element, "DATELINE"), _sgml_field(element, "BODY")
-        if dateline is None or body is None:
-            continue
         new_id = re.search(r'NEWID="(\d+)"', match.group(1))
         if new_id is None:
             raise CorpusError(f"{path}: a <REUTERS> element has no NEWID")
-        head = " ".join(dateline.split()).rstrip(" -")
-        place = _LEADING_MARKS.sub("", head.split(",", 1)[0]).strip() if "," in head else None
-        yield WireStory(new_id.group(1), dateline + body, head, place, _printed_month_day(head),
-                        _wire_time(_sgml_field(element, "DATE") or ""))
+        yield new_id.group(1), match.group(2)
+
+
+def read_reuters_people(root: Path) -> list[PeopleStory]:
+    """Reuters-21578 stories with a ``<BODY>`` and at least one ``<PEOPLE>`` code, as the wire printed
+    them: headline, then dateline and body."""
+    files = sorted(_require(root).glob("reut2-*.sgm.gz"))
+    if not files:
+        raise CorpusError(f"{root}: no reut2-*.sgm.gz files")
+    stories = []
+    for path in files:
+        for new_id, element in _reuters_elements(path):
+            body, people = _sgml_field(element, "BODY"), _sgml_field(element, "PEOPLE")
+            codes = tuple(re.findall(r"<D>([^<]+)</D>", people or ""))
+            if body is None or not codes:
+                continue
+            head = [_sgml_field(element, tag) or "" for tag in ("TITLE", "DATELINE")]
+            stories.append(PeopleStory(new_id, f"{head[0]}\n{head[1]}{body}", codes))
+    if not stories:
+        raise CorpusError(f"{root}: no <REUTERS> story with a <BODY> and a <PEOPLE> code")
+    return stories
 
 
 def _sgml_field(element: str, tag: str) -> str | None:

@@ -22,6 +22,7 @@ TASKS = {
     "dateline": ("quality.dateline", "."),
     "entities": ("quality.entities", "conll2003-eng-testb"),
     "language": ("quality.language", "lingua-langid-sentences"),
+    "people": ("quality.people", "reuters21578"),
     "section": ("quality.sections", "."),
 }
 # Tasks whose items are split in two (`quality.corpora.HashSplit`): tune on `dev`, keep `heldout` aside.
