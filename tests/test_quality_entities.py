@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from quality.report import CorpusError
 from transforms.entities import (
     ContextRules,
     EntityRecognizer,
+    is_hard_wrapped,
     is_table_row,
+    is_wrap,
     merge_mentions,
     recase_shouting,
     resolve_mentions,
@@ -127,6 +130,37 @@ def test_shouting_lines_are_recased_from_the_story_and_the_gazetteer(places):
 ])
 def test_model_spans_are_cut_into_names(span, names):
     assert [span[a:b] for a, b in split_span(span, 0, len(span))] == names
+
+
+WIRE = ("FARM AID TALKS STALL, SAYS VEXBURA\n"
+        "    WASHINGTON, March 5 - U.S. Agriculture Secretary Anatol\n"
+        "Vexbura said talks on farm aid had stalled, and an aide to\n"
+        "Vexbura said no new offer was planned before the meeting, and\n"
+        "Vexbura will travel to Moscow next week to discuss grain sales.\n")
+
+
+def test_wire_copy_is_hard_wrapped_and_sentences_per_line_are_not():
+    wrapped = ContextRules(wrapped_line_chars=40, wrapped_share=0.6)
+    assert is_hard_wrapped(WIRE, wrapped)
+    assert not is_hard_wrapped(WIRE, ContextRules(wrapped_line_chars=0))
+    one_per_line = ("Albania named this squad for Saturday 's qualifier against Portugal :\n"
+                    "Defenders - Rudi Vata , Saimir Malko , Arjan Xhumba , Arjan Bellai\n"
+                    "Midfielders - Bledar Kola , Altin Haxhi , Sokol Prenga , Ervin Fakaj .")
+    assert not is_hard_wrapped(one_per_line, wrapped)
+    line = "U.S. Agriculture Secretary Anatol\nVexbura"
+    assert is_wrap(line, line.index("\n"), line.index("\n") + 1, 20)
+    assert not is_wrap(line, line.index("\n"), line.index("\n") + 1, 40)  # a short line ends its names
+
+
+def test_a_name_wrapped_across_lines_is_one_person_and_its_surname_follows():
+    spans = [(WIRE.index("Anatol"), WIRE.index("Vexbura said") + 7, "PERSON")]
+    spans += [(m.start() + 1, m.end(), "ORG") for m in re.finditer("\nVexbura(?! said talks)", WIRE)]
+    wrapped = ContextRules(wrapped_line_chars=40, wrapped_share=0.6)
+    found = labelled(WIRE, resolve_mentions(WIRE, spans, wrapped))
+    assert found[0] == ("Anatol\nVexbura", "PERSON")
+    assert {label for text, label in found if text == "Vexbura"} == {"PERSON"}
+    cut = labelled(WIRE, resolve_mentions(WIRE, spans, ContextRules()))  # cut at the break, outvoted
+    assert ("Vexbura", "ORG") in cut
 
 
 def test_names_in_results_rows_are_teams_or_countries(places):

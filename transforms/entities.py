@@ -78,7 +78,9 @@ class ContextRules:
     """Document-level corrections (``configs/local.yaml`` says what each one is worth in entity F1).
 
     ``shouting_*``: a line with at least this many letters, this share of them capitals, is recased
-    before NER; ``min_city_population``: a city at least this big is trusted as a place name.
+    before NER; ``min_city_population``: a city at least this big is trusted as a place name;
+    ``wrapped_*``: a story is hard-wrapped (:func:`is_hard_wrapped`; 0 chars: never), and then a line break
+    inside a name that wraps a line at least ``wrapped_line_chars`` long is no cut.
     """
 
     propagate: bool = True
@@ -89,6 +91,8 @@ class ContextRules:
     shouting_ratio: float = 0.9
     min_city_population: int = 300_000
     tables: bool = True
+    wrapped_line_chars: int = 0
+    wrapped_share: float = 0.6
 
 
 def clean_mention(text: str) -> str:
@@ -228,16 +232,42 @@ def _is_place(name: str, rules: ContextRules, places: Gazetteer) -> bool:
     )
 
 
-def split_span(text: str, start: int, end: int) -> list[tuple[int, int]]:
+def split_span(text: str, start: int, end: int, wrapped_line_chars: int = 0) -> list[tuple[int, int]]:
     """The names inside one model span: cut at line breaks and spaced dashes, with leading articles,
-    numbers and punctuation and trailing scores, possessives and punctuation trimmed off."""
+    numbers and punctuation and trailing scores, possessives and punctuation trimmed off. A line break
+    that only wraps a line of prose is no cut (see :func:`is_wrap`; ``wrapped_line_chars`` 0: every one is)."""
     pieces = []
     cursor = start
-    for brk in [*_SPAN_BREAK.finditer(text, start, end), None]:
+    breaks = [brk for brk in _SPAN_BREAK.finditer(text, start, end)
+              if not (wrapped_line_chars and is_wrap(text, brk.start(), brk.end(), wrapped_line_chars))]
+    for brk in [*breaks, None]:
         piece_end = brk.start() if brk else end
         pieces.append(_trim(text, cursor, piece_end))
         cursor = brk.end() if brk else end
     return [(a, b) for a, b in pieces if b > a and any(ch.isalpha() for ch in text[a:b])]
+
+
+def is_wrap(text: str, start: int, end: int, min_chars: int) -> bool:
+    """True when the whitespace ``text[start:end]`` is a line break that hard-wraps prose, as wire copy
+    wraps at a fixed width ("Agriculture Secretary Richard\nLyng"): the line it ends is at least
+    ``min_chars`` long and ends in a word, and the next line goes on with a capitalised word. A short line
+    (a byline, a headline) or one ending in punctuation (a sentence) ends where its names end."""
+    gap = text[start:end]
+    if "\n" not in gap or gap.strip():
+        return False
+    line = text[text.rfind("\n", 0, start) + 1 : start]
+    return len(line) >= min_chars and line[-1:].isalpha() and text[end : end + 1].isupper()
+
+
+def is_hard_wrapped(text: str, rules: ContextRules) -> bool:
+    """True for a story wrapped at a fixed width, as wire copy is: at least ``rules.wrapped_share`` of its
+    lines of ``rules.wrapped_line_chars`` or more end inside a sentence (in a word or a comma). Text with a
+    sentence or a table row per line (tokenised corpora, results) ends its lines in punctuation or figures."""
+    if not rules.wrapped_line_chars:
+        return False
+    lines = [line for line in text.split("\n") if len(line) >= rules.wrapped_line_chars]
+    inside = sum(1 for line in lines if line[-1].isalpha() or line[-1] == ",")
+    return bool(lines) and inside >= rules.wrapped_share * len(lines)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -261,10 +291,11 @@ def resolve_mentions(
     before a person's name), one label per name throughout the story, every mention of a named person or
     a known place found, a country or big city a place (in a results row, a city is the club named after
     it)."""
+    wrap = rules.wrapped_line_chars if is_hard_wrapped(text, rules) else 0
     pieces = [
         (a, b, label)
         for start, end, label in spans
-        for a, b in (split_span(text, start, end) if rules.split_spans else [(start, end)])
+        for a, b in (split_span(text, start, end, wrap) if rules.split_spans else [(start, end)])
     ]
     pieces = [(a, b, label) for a, b, label in pieces if any(ch.isupper() for ch in text[a:b])]
     pieces = _named(text, [part for piece in pieces for part in _person_names(text, piece, names)], names)
