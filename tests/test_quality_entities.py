@@ -19,6 +19,7 @@ from transforms.entities import (
     merge_mentions,
     recase_shouting,
     resolve_mentions,
+    shouting_lines,
     split_span,
 )
 from transforms.gazetteer import Gazetteer
@@ -161,6 +162,17 @@ def test_a_name_wrapped_across_lines_is_one_person_and_its_surname_follows():
     assert {label for text, label in found if text == "Vexbura"} == {"PERSON"}
     cut = labelled(WIRE, resolve_mentions(WIRE, spans, ContextRules()))  # cut at the break, outvoted
     assert ("Vexbura", "ORG") in cut
+
+
+def test_a_label_read_in_an_all_caps_headline_does_not_outvote_the_body():
+    text = "KORETH TELLS IMF FARM AID WILL RISE\n    The aide said Koreth would back the plan."
+    recased = "Koreth tells IMF farm aid will rise" + text[text.index("\n"):]
+    spans = [(0, 6, "ORG"), (recased.index("IMF"), recased.index("IMF") + 3, "ORG"),
+             (recased.index("Koreth would"), recased.index("Koreth would") + 6, "PERSON")]
+    assert shouting_lines(text, RULES) == [(0, text.index("\n"))]
+    found = labelled(recased, resolve_mentions(recased, spans, RULES, shouted=shouting_lines(text, RULES)))
+    assert found == [("Koreth", "PERSON"), ("IMF", "ORG"), ("Koreth", "PERSON")]
+    assert labelled(recased, resolve_mentions(recased, spans, RULES))[0] == ("Koreth", "ORG")  # a tie, read first
 
 
 def test_names_in_results_rows_are_teams_or_countries(places):

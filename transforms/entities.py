@@ -169,6 +169,16 @@ def is_shouting(line: str, rules: ContextRules) -> bool:
     return sum(ch.isupper() for ch in letters) >= rules.shouting_ratio * len(letters)
 
 
+def shouting_lines(text: str, rules: ContextRules) -> list[tuple[int, int]]:
+    """``(start, end)`` of each ALL-CAPS line of ``text``."""
+    found, offset = [], 0
+    for line in text.split("\n"):
+        if is_shouting(line, rules):
+            found.append((offset, offset + len(line)))
+        offset += len(line) + 1
+    return found
+
+
 def recase_shouting(text: str, rules: ContextRules, places: Gazetteer | None = None) -> str:
     """``text`` with its ALL-CAPS lines in the case the rest of the story writes each word, else in the
     gazetteer's spelling of a known place, else in lower case. The length never changes, so offsets into
@@ -285,12 +295,13 @@ def resolve_mentions(
     rules: ContextRules,
     places: Gazetteer | None = None,
     names: NameLists = NameLists(),
+    shouted: list[tuple[int, int]] = (),
 ) -> list[Mention]:
     """Model spans ``(start, end, label)`` over ``text`` to mentions a reader of the whole story would
     mark: names only (a span without a capital letter is none, nor a word of ``names.never``, nor a role
     before a person's name), one label per name throughout the story, every mention of a named person or
     a known place found, a country or big city a place (in a results row, a city is the club named after
-    it)."""
+    it). ``shouted`` are the lines that were ALL CAPS before recasing (see :func:`_propagate`)."""
     wrap = rules.wrapped_line_chars if is_hard_wrapped(text, rules) else 0
     pieces = [
         (a, b, label)
@@ -303,7 +314,7 @@ def resolve_mentions(
         pieces = [(a, b, _PLACE if _is_place(text[a:b], rules, places) else label)
                   for a, b, label in pieces]
     if rules.propagate:
-        pieces = _propagate(text, pieces, names, places)
+        pieces = _propagate(text, pieces, names, places, shouted)
     if rules.places and places is not None:
         pieces += _unlabelled_places(text, pieces, rules, places)
     if rules.tables:
@@ -363,15 +374,22 @@ def _role(text: str, run: list[re.Match]) -> str:
 
 
 def _propagate(
-    text: str, pieces: list[tuple[int, int, str]], names: NameLists = NameLists(), places: Gazetteer | None = None
+    text: str, pieces: list[tuple[int, int, str]], names: NameLists = NameLists(), places: Gazetteer | None = None,
+    shouted: list[tuple[int, int]] = (),
 ) -> list[tuple[int, int, str]]:
     """One label per name (the majority); a named person's lone surname a person, and so any other word of
     a person's name the model labelled (unless a country); a company's name without its legal suffix
     ("Acme" of "Acme Corp", and of "Acme Mining Corp" where the model labelled it) a company; and every
-    other capitalised occurrence of a labelled name labelled too."""
+    other capitalised occurrence of a labelled name labelled too. A label read in a ``shouted`` line
+    (recased from ALL CAPS, where the model guesses) votes only for a name the rest of the story does not
+    label: a surname the headline calls an organisation stays the person the body names."""
     votes: dict[str, Counter] = defaultdict(Counter)
+    loud_votes: dict[str, Counter] = defaultdict(Counter)
     for a, b, label in pieces:
-        votes[text[a:b]][label] += 1
+        (loud_votes if any(start <= a < end for start, end in shouted) else votes)[text[a:b]][label] += 1
+    for name, counter in loud_votes.items():
+        if name not in votes:
+            votes[name] = counter
     for a, b, label in pieces:
         words = text[a:b].split()
         if len(words) < 2:
@@ -557,6 +575,7 @@ class EntityRecognizer:
         if nlp is None:
             return [[] for _ in texts]
         read = [text[: self.max_chars] for text in texts]
+        shouted = [shouting_lines(text, self.rules) for text in read]
         if self.rules.recase_shouting:
             read = [recase_shouting(text, self.rules, self.places) for text in read]
         # Every new word a doc meets stays in the model's vocabulary, so a long run over fresh news would
@@ -572,8 +591,9 @@ class EntityRecognizer:
                     self.rules,
                     self.places,
                     self.names,
+                    loud,
                 )
-                for doc in docs
+                for doc, loud in zip(docs, shouted, strict=True)
             ]
 
     def recognise(self, language: str, texts: list[str]) -> list[list[Entity]]:
