@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import unquote, urlsplit
 
 from transforms.domains import archived_original, host_prefix, site_name
@@ -67,6 +68,47 @@ class Inference:
                            for weight, words in weighted.items() for term in words}
         return cls(terms, dict(cfg["field_weights"]), int(cfg["lead_words"]), float(cfg["min_score"]),
                    float(cfg["min_margin"]))
+
+    @cached_property
+    def matchers(self) -> dict[str, TermMatcher]:
+        """Each desk's terms sorted by how they match, built once: scoring a page then looks its words up
+        instead of trying every term of every desk."""
+        return {desk: TermMatcher.of(terms) for desk, terms in self.terms.items()}
+
+
+@dataclass(frozen=True)
+class TermMatcher:
+    """One desk's weighted terms by kind: whole words, word stems (``term*``), phrases of several words,
+    and terms in unspaced scripts (matched as substrings)."""
+
+    words: Mapping[str, float]
+    stems: tuple[tuple[str, float], ...]
+    phrases: tuple[tuple[str, float], ...]
+    unspaced: tuple[tuple[str, float], ...]
+
+    @classmethod
+    def of(cls, terms: Mapping[str, float]) -> TermMatcher:
+        words: dict[str, float] = {}
+        stems, phrases, unspaced = [], [], []
+        for term, weight in terms.items():
+            if _UNSPACED.search(term):
+                unspaced.append((term, weight))
+            elif term.endswith("*"):
+                stems.append((term[:-1], weight))
+            elif " " in term:
+                phrases.append((f" {term} ", weight))
+            else:
+                words[term] = weight
+        return cls(words, tuple(stems), tuple(phrases), tuple(unspaced))
+
+    def score(self, words: set[str], prefixes: set[str], folded: str) -> float:
+        """The summed weight of the distinct terms found in a text (its words, their prefixes, its folded
+        form)."""
+        padded = f" {folded} "
+        return (sum(self.words[word] for word in words if word in self.words)
+                + sum(weight for stem, weight in self.stems if stem in prefixes)
+                + sum(weight for phrase, weight in self.phrases if phrase in padded)
+                + sum(weight for term, weight in self.unspaced if term in folded))
 
 
 @dataclass(frozen=True)
@@ -257,8 +299,9 @@ def infer_section(title: str | None, lead: str, url: str | None, inference: Infe
             continue
         folded = fold(text)
         words = set(_WORD.findall(folded))
-        for desk, terms in inference.terms.items():
-            scores[desk] += weight * sum(w for term, w in terms.items() if _term_found(term, words, folded))
+        prefixes = {word[:end] for word in words for end in range(len(word) + 1)}
+        for desk, matcher in inference.matchers.items():
+            scores[desk] += weight * matcher.score(words, prefixes, folded)
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     if not ranked:
         return None
@@ -266,17 +309,6 @@ def infer_section(title: str | None, lead: str, url: str | None, inference: Infe
     if top < inference.min_score or top < inference.min_margin * runner_up:
         return None
     return best
-
-
-def _term_found(term: str, words: set[str], folded: str) -> bool:
-    if _UNSPACED.search(term):
-        return term in folded
-    if term.endswith("*"):
-        stem = term[:-1]
-        return any(word.startswith(stem) for word in words)
-    if " " in term:
-        return f" {term} " in f" {folded} "
-    return term in words
 
 
 def _url_words(url: str | None) -> str:
