@@ -8,6 +8,10 @@ from pathlib import Path
 
 import apache_beam as beam
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from datasketch import MinHashLSH
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -15,7 +19,7 @@ from pipeline.cli import main
 from pipeline.graph.batch import GroupStories
 from pipeline.graph.stages import Resolved
 from pipeline.output.story_index import committed_stories, write_stories
-from transforms.stories import StorySettings, group_stories, shingles, signature
+from transforms.stories import StorySettings, band_keys, group_stories, shingles, signature, wanted
 
 STORIES = Path(__file__).parent / "fixtures" / "stories"
 SETTINGS = StorySettings()
@@ -110,13 +114,55 @@ def test_signatures_made_with_other_settings_are_not_compared():
 
 def test_group_stories_joins_the_story_index_of_the_output(tmp_path):
     wire = signature(body("velmar-wire.txt"), SETTINGS)
-    write_stories(str(tmp_path), "run1", [("wire", "story:earlier", wire)])
-    assert [(key, story) for key, story, _ in committed_stories(str(tmp_path))] == [("wire", "story:earlier")]
+    write_stories(str(tmp_path), "run1", [("wire", "story:earlier", wire)], SETTINGS)
+    assert [(key, story) for key, story, _ in committed_stories(str(tmp_path), SETTINGS)] == [("wire", "story:earlier")]
     rows = [{"article_id": name, "body": body(name)} for name in ("velmar-copy.txt", "velmar-other.txt")]
     with TestPipeline() as pipeline:
         found = (pipeline | beam.Create([Resolved(row) for row in rows]) | GroupStories(SETTINGS, str(tmp_path))
                  | beam.Map(lambda r: (r.row["article_id"], r.row["story_id"] == "story:earlier")))
         assert_that(found, equal_to([("velmar-copy.txt", True), ("velmar-other.txt", False)]))
+
+
+def index_entries(tmp_path: Path, schema: pa.Schema | None = None) -> Path:
+    """A story index holding the wire story ("wire") and an unrelated story ("other"); with ``schema``, the
+    index file is written with only those columns (an index made without band keys)."""
+    entries = [("wire", "story:wire", signature(body("velmar-wire.txt"), SETTINGS)),
+               ("other", "story:other", signature(body("velmar-other.txt"), SETTINGS))]
+    write_stories(str(tmp_path), "run1", entries, SETTINGS)
+    if schema is not None:
+        (path,) = (tmp_path / "_stories").glob("*.parquet")
+        pq.write_table(pq.read_table(path, columns=schema.names), path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("schema", [None, pa.schema([("article_id", pa.string()), ("story_id", pa.string()),
+                                                     ("signature", pa.binary())])], ids=["bands", "no-bands"])
+def test_only_entries_sharing_an_id_or_a_band_key_are_read_back(tmp_path, schema):
+    output = str(index_entries(tmp_path, schema))
+    copy = ("copy", signature(body("velmar-copy.txt"), SETTINGS))
+    found = committed_stories(output, SETTINGS, wanted([copy], SETTINGS))
+    assert [(key, story) for key, story, _ in found] == [("wire", "story:wire")]
+    found = committed_stories(output, SETTINGS, wanted([("other", None)], SETTINGS))  # the same article again
+    assert [(key, story) for key, story, _ in found] == [("other", "story:other")]
+    assert sorted(key for key, _, _ in committed_stories(output, SETTINGS)) == ["other", "wire"]
+
+
+def test_band_keys_find_exactly_the_pairs_lsh_finds():
+    texts = {path.name: path.read_text() for path in STORIES.glob("*.txt")}
+    paragraphs = texts["velmar-wire.txt"].split("\n\n")
+    texts.update({f"wire-from-{first}": "\n\n".join(paragraphs[first:]) for first in range(1, len(paragraphs) - 2)})
+    names = sorted(texts)
+    signatures = {name: signature(texts[name], SETTINGS) for name in names}
+    lsh = MinHashLSH(threshold=SETTINGS.threshold, num_perm=SETTINGS.num_perm)
+    for name in names:
+        lsh.insert(name, signatures[name])
+    pairs: set[tuple[str, str]] = set()
+    for name in names:
+        shared = {other for other in names if set(band_keys(signatures[name], SETTINGS))
+                  & set(band_keys(signatures[other], SETTINGS))}
+        assert shared == set(lsh.query(signatures[name]))
+        pairs.update((name, other) for other in shared if other != name)
+    assert pairs and len(pairs) < len(names) * (len(names) - 1)  # some pairs are candidates, not all
 
 
 def test_a_later_runs_copy_of_a_story_gets_the_earlier_story_id(tmp_path):

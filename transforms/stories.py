@@ -10,9 +10,11 @@ signature kept in the output's story index) takes that story's name.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from transforms.identity import normalised_text, sha256_hex
@@ -112,6 +114,40 @@ def group_stories(signatures: Iterable[tuple[str, LeanMinHash | None]], settings
         name = committed[0] if committed else story_id(min(key for _, key in nodes))
         names.update({key: name for kind, key in nodes if kind == "new"})
     return names
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a group of new rows can meet among earlier entries: their ids and their signatures' band keys."""
+
+    ids: frozenset[str]
+    bands: frozenset[int]
+
+
+def wanted(signatures: Iterable[tuple[str, LeanMinHash | None]], settings: StorySettings) -> Wanted:
+    """The ids and band keys of new rows: an earlier entry sharing neither cannot join any of their stories."""
+    pairs = list(signatures)
+    return Wanted(frozenset(key for key, _ in pairs),
+                  frozenset(band for _, minhash in pairs if minhash is not None
+                            for band in band_keys(minhash, settings)))
+
+
+def band_keys(minhash: LeanMinHash, settings: StorySettings) -> list[int]:
+    """The signature's LSH band keys as signed 64-bit integers: two signatures sharing one are exactly the
+    candidate pairs ``group_stories``'s LSH yields, so a store of earlier signatures can be searched by key."""
+    layout, ranges = band_layout(settings.threshold, settings.num_perm)
+    return [int.from_bytes(hashlib.blake2b(minhash.hashvalues[start:end].tobytes(), digest_size=8,
+                                           person=f"{layout}/{band}".encode()).digest(), "little", signed=True)
+            for band, (start, end) in enumerate(ranges)]
+
+
+@lru_cache(maxsize=8)
+def band_layout(threshold: float, num_perm: int) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """``("<bands>x<rows>", the hash-value range of each band)`` that datasketch's LSH picks for the settings."""
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return f"{lsh.b}x{lsh.r}", tuple(lsh.hashranges)
 
 
 def comparable(minhash: LeanMinHash, settings: StorySettings) -> bool:

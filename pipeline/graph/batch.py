@@ -8,9 +8,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import apache_beam as beam
 
@@ -48,7 +49,10 @@ from pipeline.output.story_index import committed_stories, write_stories
 from pipeline.output.summary import counters
 from pipeline.runtime.worker_watch import failing_when_a_worker_dies
 from transforms.identity import article_id
-from transforms.stories import StorySettings, group_stories, signature
+from transforms.stories import StorySettings, group_stories, signature, wanted
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 
 @dataclass(frozen=True)
@@ -185,9 +189,9 @@ class GroupStories(beam.PTransform):
     over word shingles, ``transforms.stories``) share one.
 
     The rows' signatures meet in one group, so copies are found across all the captures of this
-    pipeline (a chunk of a run) and, with ``output``, against the story index of the rows committed there
-    before (``pipeline.output.story_index``); the rows themselves stay where they are and look their
-    story up.
+    pipeline (a chunk of a run) and, with ``output``, against the entries of the output's story index
+    (``pipeline.output.story_index``) that share an id or a band key with them; the rows themselves stay
+    where they are and look their story up.
     """
 
     def __init__(self, settings: StorySettings, output: str | None = None):
@@ -196,18 +200,23 @@ class GroupStories(beam.PTransform):
 
     def expand(self, rows):
         settings = self.settings
-        earlier = (rows.pipeline | "Output" >> beam.Create([self.output] if self.output else [])
-                   | "Earlier" >> beam.FlatMap(committed_stories))
         stories = (
             rows
             | "Signatures" >> beam.Map(lambda r: (None, (r.row["article_id"], signature(r.row["body"], settings))))
             | "OneGroup" >> beam.GroupByKey()
-            | "Cluster" >> beam.FlatMap(lambda group, known: group_stories(group[1], settings, known).items(),
-                                        beam.pvalue.AsList(earlier))
+            | "Cluster" >> beam.FlatMap(_cluster, settings, self.output)
         )
         return rows | "WithStory" >> beam.Map(
             lambda r, ids: r._replace(row={**r.row, "story_id": ids[r.row["article_id"]]}),
             beam.pvalue.AsDict(stories))
+
+
+def _cluster(group: tuple[None, Iterable[tuple[str, LeanMinHash | None]]], settings: StorySettings,
+             output: str | None) -> Iterator[tuple[str, str]]:
+    """``(article_id, story_id)`` of every new row, grouped among themselves and the earlier entries they meet."""
+    signatures = list(group[1])
+    earlier = committed_stories(output, settings, wanted(signatures, settings)) if output else ()
+    yield from group_stories(signatures, settings, earlier).items()
 
 
 class WriteStoryIndex(beam.PTransform):
@@ -226,7 +235,7 @@ class WriteStoryIndex(beam.PTransform):
             | "OneGroup" >> beam.Map(lambda entry: (None, entry))
             | "Group" >> beam.GroupByKey()
             | "Write" >> beam.FlatMap(lambda group, _after: write_stories(spec.output, spec.run_id, group[1],
-                                                                          spec.fence),
+                                                                          settings, spec.fence),
                                       beam.pvalue.AsList(self.after))
         )
 

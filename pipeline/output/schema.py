@@ -107,6 +107,8 @@ STORY_INDEX_SCHEMA = pa.schema([
     ("article_id", pa.string()),
     ("story_id", pa.string()),
     ("signature", pa.binary()),  # datasketch LeanMinHash.serialize: seed, then the hash values
+    ("bands", pa.list_(pa.int64())),  # the signature's LSH band keys (transforms.stories.band_keys)
+    ("band_layout", pa.string()),  # the band layout they were made under, e.g. "25x5"
 ])
 
 

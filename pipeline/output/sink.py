@@ -117,6 +117,15 @@ def read_parquet(path: str, columns: list[str] | None = None, dictionary: list[s
         return pq.ParquetFile(handle, read_dictionary=dictionary).read(columns=columns)
 
 
+def parquet_batches(path: str, columns: list[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+    """One Parquet file's rows ``batch_size`` at a time, with those of ``columns`` the file has: a reader's
+    memory then follows the batch, not the file."""
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+        parquet = pq.ParquetFile(handle)
+        present = [name for name in columns if name in parquet.schema_arrow.names]
+        yield from parquet.iter_batches(batch_size=batch_size, columns=present)
+
+
 def replace_parquet_file(path: str, rows: list[dict], schema: pa.Schema, compression: str = "zstd",
                          fence: Callable[[], None] | None = None) -> None:
     """Atomically replace the file at ``path`` by one holding ``rows`` (remove it when there are none)."""

@@ -2,14 +2,18 @@
 
 ``transforms.stories`` links copies within the rows it is given. A run writes, beside its article files,
 ``_stories/stories-<run>-*.parquet`` with ``(article_id, story_id, signature)`` of each row it committed
-that has a signature; the next run reads them back and groups its own rows against them, so its copy of
-an earlier story takes the earlier ``story_id``. Files are written like data files (hidden until
-complete, behind the output lock's fence) and only after the run's article files are committed.
+that has a signature, and the signature's LSH band keys; the next run reads back only the entries that
+share an id or a band key with its own rows (the only ones that can join their stories) and groups its
+rows against them, so its copy of an earlier story takes the earlier ``story_id``. The index is scanned
+a batch of entries at a time and only matches are kept, so a run's memory follows its own rows and their
+matches, not the size of the output. Files are written like data files (hidden until complete, behind
+the output lock's fence) and only after the run's article files are committed.
 
 Entries are never rewritten: an entry of a row since superseded still names its story, which is what a
 later copy should join. An index file that cannot be read is skipped with a warning (its stories start
-afresh); deleting ``_stories/`` is safe, it only forgets which stories were seen. Every run reads every
-entry (about 1 KB each at 128 permutations).
+afresh); deleting ``_stories/`` is safe, it only forgets which stories were seen. Entries written under
+another band layout (another ``threshold``) or without band keys have their keys computed as they are
+read.
 """
 
 from __future__ import annotations
@@ -18,39 +22,70 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from apache_beam.io.filesystem import BeamIOError
 
 from pipeline.output.schema import STORY_INDEX_SCHEMA
-from pipeline.output.sink import join, matching_metadata, read_parquet, write_parquet_files
+from pipeline.output.sink import join, matching_metadata, parquet_batches, write_parquet_files
+from transforms.stories import StorySettings, Wanted, band_keys, band_layout
 
 STORY_INDEX_DIR = "_stories"
 _MAX_ROWS_PER_FILE = 1 << 20
+_BATCH_ROWS = 8192  # entries scanned at a time: about 10 MB with their signatures
 LOG = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # datasketch imports scipy: paid where stories are read, not by every importer
     from datasketch import LeanMinHash
 
 
-def committed_stories(output: str) -> Iterator[tuple[str, str, LeanMinHash]]:
-    """``(article_id, story_id, signature)`` of every entry in the output's story index."""
-    from datasketch import LeanMinHash
-
+def committed_stories(output: str, settings: StorySettings,
+                      wanted: Wanted | None = None) -> Iterator[tuple[str, str, LeanMinHash]]:
+    """``(article_id, story_id, signature)`` of the entries in the output's story index: all of them, or
+    with ``wanted`` those whose id is among its ids or that share one of its band keys."""
     for meta in matching_metadata(join(output, STORY_INDEX_DIR, "*.parquet")):
         try:
-            table = read_parquet(meta.path, STORY_INDEX_SCHEMA.names)
+            yield from _entries(meta.path, settings, wanted)
         except (OSError, BeamIOError, pa.ArrowException) as error:
             LOG.warning("story index %s not used (%s); its stories are not joined", meta.path, error)
-            continue
-        columns = (table.column(name).to_pylist() for name in STORY_INDEX_SCHEMA.names)
-        for key, story, signature in zip(*columns, strict=True):
-            yield key, story, LeanMinHash.deserialize(signature)
+
+
+def _entries(path: str, settings: StorySettings, wanted: Wanted | None) -> Iterator[tuple[str, str, LeanMinHash]]:
+    from datasketch import LeanMinHash
+
+    for batch in parquet_batches(path, STORY_INDEX_SCHEMA.names, _BATCH_ROWS):
+        table = pa.Table.from_batches([batch])
+        if wanted is not None:
+            table = table.filter(_meets(table, wanted, settings))
+        signatures = [LeanMinHash.deserialize(value) for value in table.column("signature").to_pylist()]
+        yield from zip(table.column("article_id").to_pylist(), table.column("story_id").to_pylist(), signatures,
+                       strict=True)
+
+
+def _meets(table: pa.Table, wanted: Wanted, settings: StorySettings) -> pa.Array:
+    """Which entries share an id or a band key with ``wanted`` (a boolean mask over ``table``)."""
+    by_id = pc.is_in(table.column("article_id"), value_set=pa.array(sorted(wanted.ids), pa.string()))
+    layout, _ = band_layout(settings.threshold, settings.num_perm)
+    if "bands" in table.column_names and pc.all(pc.equal(table.column("band_layout"), layout)).as_py():
+        bands = table.column("bands").combine_chunks()
+        hits = pc.is_in(pc.list_flatten(bands), value_set=pa.array(sorted(wanted.bands), pa.int64()))
+        by_band = np.zeros(len(table), dtype=bool)
+        by_band[pc.list_parent_indices(bands).filter(hits).to_numpy()] = True
+    else:  # written without band keys, or under another layout: the keys come from the signatures
+        from datasketch import LeanMinHash
+
+        by_band = np.array([not wanted.bands.isdisjoint(band_keys(LeanMinHash.deserialize(value), settings))
+                            for value in table.column("signature").to_pylist()], dtype=bool)
+    return pc.or_(by_id, pa.array(by_band))
 
 
 def write_stories(output: str, run_id: str, entries: Iterable[tuple[str, str, LeanMinHash]],
-                  fence: Callable[[], None] | None = None) -> list[str]:
-    """Commit ``(article_id, story_id, signature)`` entries as index files; their paths."""
-    rows = ({"article_id": key, "story_id": story, "signature": _serialized(signature)}
+                  settings: StorySettings, fence: Callable[[], None] | None = None) -> list[str]:
+    """Commit ``(article_id, story_id, signature)`` entries, with their band keys, as index files; their paths."""
+    layout, _ = band_layout(settings.threshold, settings.num_perm)
+    rows = ({"article_id": key, "story_id": story, "signature": _serialized(signature),
+             "bands": band_keys(signature, settings), "band_layout": layout}
             for key, story, signature in entries)
     return [path for path, _ in write_parquet_files(join(output, STORY_INDEX_DIR), rows, STORY_INDEX_SCHEMA,
                                                     f"stories-{run_id}", _MAX_ROWS_PER_FILE, fence=fence)]
