@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import random
 import subprocess
 import sys
 import tempfile
@@ -35,26 +36,39 @@ print(captures, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
 
 
-def write_jsonl(path: Path, lines: int) -> None:
-    from bad_inputs.make_bad_inputs import text_capture
+def distinct_story(number: int) -> tuple[str, str]:
+    """``(title, body)`` of an invented story whose body shares no run of five words with another number's:
+    different stories, as a crawl holds them, so the story index finds no copies among them."""
+    from bad_inputs.make_bad_inputs import story
 
+    words = sorted({word for n in range(40) for word in " ".join(story(n)).split() if word.isalpha()})
+    draw = random.Random(number)
+    paragraphs = [" ".join(draw.choice(words) for _ in range(40)).capitalize() + "." for _ in range(3)]
+    return story(number)[0], "\n\n".join(paragraphs)
+
+
+def write_jsonl(path: Path, lines: int) -> None:
     with open(path, "w", encoding="utf-8") as out:
         for n in range(lines):
+            title, body = distinct_story(n)
             out.write(json.dumps({"url": f"https://wire.example/{n}", "fetched_at": "2024-03-02T10:00:00Z",
-                                  "text": text_capture(n)}) + "\n")
+                                  "text": f"{title}\n\n{body}\n"}) + "\n")
 
 
 def write_warc(path: Path, records: int) -> None:
-    from bad_inputs.make_bad_inputs import page
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
     with open(path, "wb") as raw:
         writer = WARCWriter(raw, gzip=True)
         for n in range(records):
+            title, body = distinct_story(n)
+            paragraphs = "".join(f"<p>{p}</p>" for p in body.split("\n\n"))
+            page = f"<!DOCTYPE html><html><head><title>{title}</title></head><body><article><h1>{title}</h1>" \
+                   f"{paragraphs}</article></body></html>"
             http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
             writer.write_record(writer.create_warc_record(
-                f"https://crawl.example/{n}", "response", payload=io.BytesIO(page(n).encode()), http_headers=http,
+                f"https://crawl.example/{n}", "response", payload=io.BytesIO(page.encode()), http_headers=http,
                 warc_headers_dict={"WARC-Date": "2024-03-04T10:00:00Z"}))
 
 

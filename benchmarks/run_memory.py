@@ -72,8 +72,14 @@ def peak_run(path: Path, output: Path, args: argparse.Namespace, config: Path | 
                *(["--config", str(config)] if config else [])]
     started, peak = time.monotonic(), 0.0
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    reported = started
     while process.poll() is None:
-        peak = max(peak, tree_rss_mb(process.pid))
+        now_mb = tree_rss_mb(process.pid)
+        peak = max(peak, now_mb)
+        if time.monotonic() - reported >= args.report_every:  # a long run shows how its memory moves
+            reported = time.monotonic()
+            print(f"  {path.name}: {reported - started:,.0f} s, RSS {now_mb:,.0f} MB, peak so far {peak:,.0f} MB",
+                  file=sys.stderr, flush=True)
         time.sleep(args.interval)
     errors = process.stderr.read()
     if process.returncode != 0:
@@ -89,6 +95,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--entities", choices=("on", "off"), default="off")
     parser.add_argument("--interval", type=float, default=0.2, help="seconds between memory samples")
+    parser.add_argument("--report-every", type=float, default=300, metavar="SECONDS",
+                        help="print the memory of a running run this often, on stderr")
     parser.add_argument("--captures-per-pipeline", type=int, metavar="N",
                         help="run.captures_per_pipeline for every run (default: the project's configs; 0 cuts "
                              "no file, for a comparison)")

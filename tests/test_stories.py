@@ -11,9 +11,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from datasketch import MinHashLSH
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
+from datasketch import MinHashLSH
 
 from pipeline.cli import main
 from pipeline.graph.batch import GroupStories

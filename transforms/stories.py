@@ -70,7 +70,9 @@ def group_stories(signatures: Iterable[tuple[str, LeanMinHash | None]], settings
 
     ``earlier`` holds ``(article_id, story_id, signature)`` of rows committed before: a story that reaches
     one of them keeps its ``story_id`` (the smallest, should it reach several), and an article seen
-    before keeps its own. Earlier rows are never regrouped among themselves, so committed ids stay.
+    before keeps its own. Earlier rows are never regrouped among themselves, so committed ids stay. They
+    are looked up in an LSH of the new rows as they stream by, and only those that reach a new row are
+    kept (as a name, not a signature), so memory follows the new rows whatever ``earlier`` holds.
     """
     from datasketch import MinHashLSH
 
@@ -89,15 +91,8 @@ def group_stories(signatures: Iterable[tuple[str, LeanMinHash | None]], settings
         first, second = sorted((root(node), root(other)))
         parent[second] = first
 
-    for key, story, minhash in earlier:
-        node = ("earlier", key)
-        if node not in parent and comparable(minhash, settings):
-            parent[node], minhashes[node], told[node] = node, minhash, story
-            lsh.insert(node, minhash)
     for key, minhash in sorted(signatures, key=lambda item: item[0]):
         node = parent.setdefault(("new", key), ("new", key))
-        if ("earlier", key) in parent:
-            link(node, ("earlier", key))
         if minhash is None:
             continue
         for other in lsh.query(minhash):  # candidates; LSH lets some pairs below the threshold through
@@ -105,14 +100,28 @@ def group_stories(signatures: Iterable[tuple[str, LeanMinHash | None]], settings
                 link(node, other)
         lsh.insert(node, minhash)
         minhashes[node] = minhash
+    seen: set[str] = set()  # the first entry of an article id is the one that counts
+    for key, story, minhash in earlier:
+        if key in seen or not comparable(minhash, settings):
+            continue
+        seen.add(key)
+        reached = [other for other in lsh.query(minhash) if minhash.jaccard(minhashes[other]) >= settings.threshold]
+        if ("new", key) in parent:
+            reached.append(("new", key))
+        if reached:
+            node = ("earlier", key)
+            parent[node], told[node] = node, story
+            for other in reached:
+                link(node, other)
     members: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for node in parent:
         members[root(node)].append(node)
     names: dict[str, str] = {}
     for nodes in members.values():
         committed = sorted(told[node] for node in nodes if node in told)
-        name = committed[0] if committed else story_id(min(key for _, key in nodes))
-        names.update({key: name for kind, key in nodes if kind == "new"})
+        new_keys = [key for kind, key in nodes if kind == "new"]
+        name = committed[0] if committed else story_id(min(new_keys))
+        names.update(dict.fromkeys(new_keys, name))
     return names
 
 
