@@ -69,14 +69,20 @@ def partition(pairs: list[tuple[str, str]]) -> list[list[str]]:
     return sorted(sorted(articles) for articles in stories.values())
 
 
-def test_group_stories_gives_every_row_its_story():
+def test_group_stories_gives_every_row_its_story_and_an_index_entry_to_each_with_a_signature():
     rows = [{"article_id": name, "body": body(name)}
             for name in ("velmar-wire.txt", "velmar-copy.txt", "velmar-other.txt")]
+    rows.append({"article_id": "short", "body": "Velmar port strike ends after pay deal, union says."})
     with TestPipeline() as pipeline:
-        found = (pipeline | beam.Create([Resolved(row) for row in rows]) | GroupStories(SETTINGS)
-                 | beam.Map(lambda r: (r.row["article_id"], r.row["story_id"])) | beam.combiners.ToList())
-        assert_that(found | beam.Map(partition),
-                    equal_to([[["velmar-copy.txt", "velmar-wire.txt"], ["velmar-other.txt"]]]))
+        grouped = pipeline | beam.Create([Resolved(row) for row in rows]) | GroupStories(SETTINGS)
+        found = grouped["rows"] | beam.Map(lambda r: (r.row["article_id"], r.row["story_id"]))
+        assert_that(found | "Rows" >> beam.combiners.ToList() | "RowStories" >> beam.Map(partition),
+                    equal_to([[["short"], ["velmar-copy.txt", "velmar-wire.txt"], ["velmar-other.txt"]]]),
+                    label="Rows")
+        entries = grouped["entries"] | beam.Map(lambda entry: (entry[0], entry[1], entry[2].jaccard(entry[2])))
+        assert_that(entries | "Entries" >> beam.combiners.ToList() | "EntryStories" >> beam.Map(
+                        lambda found: partition([(key, story) for key, story, _ in found])),
+                    equal_to([[["velmar-copy.txt", "velmar-wire.txt"], ["velmar-other.txt"]]]), label="Entries")
 
 
 def test_a_run_over_seed_shaped_copies_writes_a_shared_story_id(tmp_path):
@@ -118,7 +124,8 @@ def test_group_stories_joins_the_story_index_of_the_output(tmp_path):
     assert [(key, story) for key, story, _ in committed_stories(str(tmp_path), SETTINGS)] == [("wire", "story:earlier")]
     rows = [{"article_id": name, "body": body(name)} for name in ("velmar-copy.txt", "velmar-other.txt")]
     with TestPipeline() as pipeline:
-        found = (pipeline | beam.Create([Resolved(row) for row in rows]) | GroupStories(SETTINGS, str(tmp_path))
+        grouped = pipeline | beam.Create([Resolved(row) for row in rows]) | GroupStories(SETTINGS, str(tmp_path))
+        found = (grouped["rows"]
                  | beam.Map(lambda r: (r.row["article_id"], r.row["story_id"] == "story:earlier")))
         assert_that(found, equal_to([("velmar-copy.txt", True), ("velmar-other.txt", False)]))
 

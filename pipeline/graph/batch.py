@@ -175,18 +175,18 @@ class BuildArticles(beam.PTransform):
             | "JoinCommitted" >> beam.CoGroupByKey()
             | "Resolve" >> beam.ParDo(Resolve("articles")).with_outputs(OUTCOMES, main="rows")
         )
-        rows = (
-            resolved.rows
-            | "GroupStories" >> GroupStories(StorySettings(**spec.cfg.get("stories", {})), spec.output)
-            | "AddEntities" >> AddEntitiesInBatches(spec.cfg, spec.progress_dir)
-        )
+        stories = resolved.rows | "GroupStories" >> GroupStories(
+            StorySettings(**spec.cfg.get("stories", {})), spec.output)
+        rows = stories["rows"] | "AddEntities" >> AddEntitiesInBatches(spec.cfg, spec.progress_dir)
         outcomes = (resolved[OUTCOMES], merged["outcomes"]) | "ResolveOutcomes" >> beam.Flatten()
-        return {"rows": rows, "rejected": cleaned[REJECTED], "outcomes": outcomes, "drops": drops}
+        return {"rows": rows, "rejected": cleaned[REJECTED], "outcomes": outcomes, "drops": drops,
+                "stories": stories["entries"]}
 
 
 class GroupStories(beam.PTransform):
-    """Each ``Resolved`` row with its ``story_id``: syndicated copies of one story (near-identical bodies, MinHash LSH
-    over word shingles, ``transforms.stories``) share one.
+    """Each ``Resolved`` row with its ``story_id`` (``rows``): syndicated copies of one story (near-identical
+    bodies, MinHash LSH over word shingles, ``transforms.stories``) share one. Also the story index
+    ``entries`` ``(article_id, story_id, signature)`` of the rows with a signature, each computed once.
 
     The rows' signatures meet in one group, so copies are found across all the captures of this
     pipeline (a chunk of a run) and, with ``output``, against the entries of the output's story index
@@ -206,46 +206,42 @@ class GroupStories(beam.PTransform):
             | "OneGroup" >> beam.GroupByKey()
             | "Cluster" >> beam.FlatMap(_cluster, settings, self.output)
         )
-        return rows | "WithStory" >> beam.Map(
+        with_story = rows | "WithStory" >> beam.Map(
             lambda r, ids: r._replace(row={**r.row, "story_id": ids[r.row["article_id"]]}),
-            beam.pvalue.AsDict(stories))
+            beam.pvalue.AsDict(stories | "Names" >> beam.Map(lambda entry: entry[:2])))
+        entries = stories | "Comparable" >> beam.Filter(lambda entry: entry[2] is not None)
+        return {"rows": with_story, "entries": entries}
 
 
 def _cluster(group: tuple[None, Iterable[tuple[str, LeanMinHash | None]]], settings: StorySettings,
-             output: str | None) -> Iterator[tuple[str, str]]:
-    """``(article_id, story_id)`` of every new row, grouped among themselves and the earlier entries they meet."""
+             output: str | None) -> Iterator[tuple[str, str, LeanMinHash | None]]:
+    """``(article_id, story_id, signature)`` of every new row, grouped among themselves and the earlier
+    entries they meet."""
     signatures = list(group[1])
     earlier = committed_stories(output, settings, wanted(signatures, settings)) if output else ()
-    yield from group_stories(signatures, settings, earlier).items()
+    names = group_stories(signatures, settings, earlier)
+    for key, minhash in signatures:
+        yield key, names[key], minhash
 
 
 class WriteStoryIndex(beam.PTransform):
-    """The signature and story of each written row into the output's story index, once the run's article
+    """``GroupStories``'s entries of the written rows into the output's story index, once the run's article
     files (``after``) are committed; the index files' paths."""
 
     def __init__(self, spec: RunSpec, after: beam.PCollection):
         super().__init__()
         self.spec, self.after = spec, after
 
-    def expand(self, rows):
+    def expand(self, entries):
         spec, settings = self.spec, StorySettings(**self.spec.cfg.get("stories", {}))
         return (
-            rows
-            | "Entries" >> beam.FlatMap(_story_entry, settings)
+            entries
             | "OneGroup" >> beam.Map(lambda entry: (None, entry))
             | "Group" >> beam.GroupByKey()
             | "Write" >> beam.FlatMap(lambda group, _after: write_stories(spec.output, spec.run_id, group[1],
                                                                           settings, spec.fence),
                                       beam.pvalue.AsList(self.after))
         )
-
-
-def _story_entry(resolved: Resolved, settings: StorySettings):
-    """``(article_id, story_id, signature)`` of a row whose body is long enough to compare."""
-    row = resolved.row
-    minhash = signature(row["body"], settings)
-    if minhash is not None:
-        yield row["article_id"], row["story_id"], minhash
 
 
 def _ids_to_meet(article: dict):
@@ -432,7 +428,7 @@ def build_pipeline(pipeline: beam.Pipeline, spec: RunSpec) -> None:
                 | "WriteRejected" >> WriteRejected(spec, articles["paths"], read[SKIPPED]))
     outcomes = ((read[OUTCOMES], built["outcomes"], articles["outcomes"], rejected["outcomes"])
                 | "AllOutcomes" >> beam.Flatten())
-    stories = built["rows"] | "WriteStoryIndex" >> WriteStoryIndex(spec, articles["paths"])
+    stories = built["stories"] | "WriteStoryIndex" >> WriteStoryIndex(spec, articles["paths"])
     _ = ({"file": read[FILES], "outcomes": outcomes}
          | "WriteLedger" >> WriteLedgerLast(spec, after=[articles["paths"], rejected["paths"], stories]))
 
