@@ -22,6 +22,7 @@ import random
 import subprocess
 import sys
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,10 +42,17 @@ def distinct_story(number: int) -> tuple[str, str]:
     different stories, as a crawl holds them, so the story index finds no copies among them."""
     from bad_inputs.make_bad_inputs import story
 
-    words = sorted({word for n in range(40) for word in " ".join(story(n)).split() if word.isalpha()})
-    draw = random.Random(number)
+    draw, words = random.Random(number), _words()
     paragraphs = [" ".join(draw.choice(words) for _ in range(40)).capitalize() + "." for _ in range(3)]
     return story(number)[0], "\n\n".join(paragraphs)
+
+
+@lru_cache(maxsize=1)
+def _words() -> list[str]:
+    """The words of the invented stories, the vocabulary of the distinct ones."""
+    from bad_inputs.make_bad_inputs import story
+
+    return sorted({word for n in range(40) for word in " ".join(story(n)).split() if word.isalpha()})
 
 
 def write_jsonl(path: Path, lines: int) -> None:
