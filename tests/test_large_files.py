@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from array import array
 from pathlib import Path
 
 import duckdb
@@ -50,10 +51,11 @@ def write_jsonl(path: Path, numbers: range, changed: frozenset[int] = frozenset(
     os.utime(path, (MTIME, MTIME))
 
 
-def write_warc(path: Path, records: int) -> None:
+def write_warc(path: Path, records: int | list[int]) -> None:
+    """A record per number (``records``: how many, or which, in their order): ``crawl.example/<n>``."""
     with open(path, "wb") as raw:
         writer = WARCWriter(raw, gzip=True)
-        for n in range(records):
+        for n in range(records) if isinstance(records, int) else records:
             http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
             writer.write_record(writer.create_warc_record(
                 f"https://crawl.example/{n}", "response", payload=io.BytesIO(page(200 + n).encode()),
@@ -127,6 +129,20 @@ def test_a_part_judges_again_only_its_own_range():
     assert [scope.reads_later(uri) for uri in uris] == [False, False, False, True, False, False, False]
     assert [scope.reads_again(uri) for uri in uris] == [False, True, True, True, False, True, False]
     assert ReadScope({"/in/wire.jsonl": Part(21, None, True)}).reads("/in/wire.jsonl")  # a whole-file rejection
+    # a committed row at a line the rewritten file no longer has is settled, as when the whole file is read
+    shrunk = ReadScope({"/in/wire.jsonl": Part(0, 11, False, vanished=(30, 31))})
+    uris = ["/in/wire.jsonl#line=12", "/in/wire.jsonl#line=30", "/in/wire.jsonl#line=32"]
+    assert [shrunk.reads_later(uri) for uri in uris] == [True, False, True]
+    assert [shrunk.reads_again(uri) for uri in uris] == [True, True, True]
+
+
+def test_the_pre_pass_finds_committed_positions_the_file_has_no_capture_at(captures):
+    limits = load_read_limits(CONFIG_DIR / "read.yaml")
+    wire = [item for item in list_inputs([str(captures / "*")]).files if item.path.endswith("wire.jsonl")]
+    committed = {wire[0].path: array("q", [3, 25, 26, 40])}  # the file has lines 1-25
+    slices = list(slice_inputs(wire, limits, PER_PIPELINE, 0, lambda path: committed.get(path, array("q"))))
+    assert [files[0].part for files in slices] == [Part(0, 11, False, (26, 40)), Part(11, 21, False, (26, 40)),
+                                                   Part(21, None, True)]
 
 
 @pytest.mark.slow
@@ -161,6 +177,27 @@ def test_a_rewritten_large_file_replaces_its_rows_exactly(captures, tmp_path):
     bodies = {uri.rpartition("#")[2]: body for uri, _, body, _, _ in rows["articles"] if "wire.jsonl" in uri}
     assert "number 512 " in bodies["line=13"] and "number 6 " in bodies["line=6"] and "line=7" not in bodies
     assert len([uri for uri, *_ in rows["articles"] if "wire.jsonl" in uri]) == len(bodies) == 31 - 2
+
+
+@pytest.mark.slow
+def test_captures_moved_to_an_earlier_part_of_a_shrunk_or_reordered_file_stay_one_row_each(captures, tmp_path):
+    """A rewrite moves late stories to the first part and drops the rest (JSONL), or reverses the records,
+    so every offset moves (WARC): the cut run keeps one row per article, as the whole-file run does."""
+    cut, whole = tmp_path / "cut", tmp_path / "whole"
+    assert run(captures, cut, PER_PIPELINE) == EXIT_OK
+    assert run(captures, whole, 0) == EXIT_OK
+    write_jsonl(captures / "wire.jsonl", [24, 23, 22, 21, 20, 0, 1, 2, 3, 4, 6, 7])
+    write_warc(captures / "crawl.warc.gz", list(reversed(range(24))))
+    for path in (captures / "wire.jsonl", captures / "crawl.warc.gz"):
+        os.utime(path, (MTIME + 60, MTIME + 60))
+    assert run(captures, cut, PER_PIPELINE) == EXIT_OK
+    assert run(captures, whole, 0) == EXIT_OK
+    query = f"select source_uri, article_id, body from {ARTICLES} order by source_uri"
+    rows = duckdb.sql(query.format(out=cut)).fetchall()
+    assert rows == duckdb.sql(query.format(out=whole)).fetchall()
+    ids = [article_id for _, article_id, _ in rows]
+    # lines 9-12 held stories 8-11 and now hold others: those four are gone; every other story stays once
+    assert len(ids) == len(set(ids)) == 25 - 2 - 4 + 24 + 2
 
 
 @pytest.mark.slow

@@ -21,15 +21,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from transforms.records import capture_position
+
 IN_RUN = "duplicates_in_run"
 ALREADY_COMMITTED = "already_committed"
 ACROSS_KINDS = "duplicates_across_kinds"
 
 
 def keep_smallest_source(rows: Iterable[dict]) -> tuple[dict | None, list[dict]]:
-    """``(kept, duplicates)`` among new rows sharing one key: the kept row has the smallest ``source_uri``."""
-    ordered = sorted(rows, key=lambda row: row["source_uri"])
+    """``(kept, duplicates)`` among new rows sharing one key: the kept row has the smallest ``source_uri``
+    (``source_order``)."""
+    ordered = sorted(rows, key=lambda row: source_order(row["source_uri"]))
     return (ordered[0], ordered[1:]) if ordered else (None, [])
+
+
+def source_order(source_uri: str) -> tuple[str, int]:
+    """How ``source_uri``s sort: by text, but a capture's place in its file (``#line=``, ``#offset=``) as a
+    number, so the earliest record of a file comes first (``#line=999`` before ``#line=1000``) whether the
+    file is read whole or in parts (``pipeline.captures.slices``), where the earlier part keeps it."""
+    position = capture_position(source_uri)
+    return (source_uri, -1) if position is None else (source_uri.rpartition("#")[0], position)
 
 
 def duplicate_reason(seen_in_run: bool, committed: bool) -> str | None:

@@ -40,3 +40,10 @@ class Rejection:
     detail: str = ""
     stage: str = "read"
     extra: dict = field(default_factory=dict)
+
+
+def capture_position(source_uri: str) -> int | None:
+    """Where a capture sits in its file: the number in ``#line=``/``#offset=``; None for a whole file."""
+    _, separator, fragment = source_uri.rpartition("#")
+    name, _, number = fragment.partition("=")
+    return int(number) if separator and name in ("offset", "line") and number.isdigit() else None

@@ -71,13 +71,6 @@ def source_file(source_uri: str) -> str:
     return path if separator and fragment.startswith(("offset=", "line=")) else source_uri
 
 
-def capture_position(source_uri: str) -> int | None:
-    """Where a capture sits in its file: the number in ``#line=``/``#offset=``; None for a whole file."""
-    _, separator, fragment = source_uri.rpartition("#")
-    name, _, number = fragment.partition("=")
-    return int(number) if separator and name in ("offset", "line") and number.isdigit() else None
-
-
 def _path_parts(path: str) -> list[str]:
     """Path components below the bucket for `scheme://bucket/...`, else all components."""
     _, separator, rest = path.partition("://")

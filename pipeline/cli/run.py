@@ -85,14 +85,29 @@ def _default_workers(files: int, cfg: dict, options) -> int:
     return workers
 
 
-def _slices(files: list, cfg: dict):
+def _slices(files: list, cfg: dict, output: str):
     """The files to read, in slices that each make one pipeline (``captures.slices``)."""
+    from array import array
+
     from pipeline.captures import read_limits
     from pipeline.captures.slices import slice_inputs
+    from pipeline.output.key_index import KeyIndexSettings, committed_positions
+    from pipeline.output.schema import ARTICLE_GLOB
+
+    positions: dict[str, array] = {}
+    looked = False
+
+    def committed(path: str) -> array:  # the output is looked at once, when a file big enough to cut asks
+        nonlocal positions, looked
+        if not looked:
+            positions = committed_positions(output, ARTICLE_GLOB, "article_id", KeyIndexSettings.from_config(cfg),
+                                            {item.path for item in files})
+            looked = True
+        return positions.get(path, array("q"))
 
     run = cfg.get("run", {})
     return slice_inputs(files, read_limits(cfg["read"]), run.get("captures_per_pipeline", 0),
-                        run.get("files_per_pipeline", 0))
+                        run.get("files_per_pipeline", 0), committed)
 
 
 def _range(part) -> str:
@@ -163,7 +178,7 @@ def _run_locked(args: argparse.Namespace, beam_args: list[str], cfg: dict, summa
     workers = args.workers or _default_workers(len(plan.to_read), cfg, beam_options(args, beam_args))
     options, totals, earlier = beam_options(args, beam_args, workers), {}, {}
     with ProgressMonitor(progress_dir, len(plan.to_read), enabled=show) if progress_dir else nullcontext():
-        for number, files in enumerate(_slices(plan.to_read, cfg)):
+        for number, files in enumerate(_slices(plan.to_read, cfg, summary.output)):
             if number:
                 # A finished pipeline's buffers sit in reference cycles until the next full collection; freed
                 # now, the next slice reuses that memory instead of adding to it.

@@ -35,9 +35,11 @@ class ReadScope:
     def reads_later(self, source_uri: str) -> bool:
         """True when a later pipeline of this run reads the capture at ``source_uri`` (a later part)."""
         part = self.parts.get(source_file(source_uri))
-        return part is not None and part.ahead(source_uri)
+        return part is not None and part.read_later(source_uri)
 
     def reads_again(self, source_uri: str) -> bool:
-        """True when this run reads the capture at ``source_uri`` here or in a later pipeline: its committed
-        row belongs to a version of the file being read again, and cannot make a new row a duplicate."""
-        return self.reads(source_uri) or self.reads_later(source_uri)
+        """True when this run reads the file of the capture at ``source_uri`` here or in a later pipeline and
+        the capture is not before this pipeline's part: its committed row belongs to a version of the file
+        being read again, and cannot make a new row a duplicate of other content."""
+        part = self.parts.get(source_file(source_uri))
+        return self.reads(source_uri) or (part is not None and part.ahead(source_uri))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from array import array
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from pipeline.output.schema import KEY_INDEX_SCHEMA
 from pipeline.output.sink import join, matching_metadata, read_parquet, write_parquet_files
+from transforms.records import capture_position
 
 KEY_INDEX_DIR = "_keys"
 # Each chunk of a run reads every index file whole, one at a time, so the rows of one file bound that
@@ -72,6 +74,19 @@ class CommittedRow(NamedTuple):
     key: str
     file: str
     source_uri: str
+
+
+def committed_positions(output: str, glob: str, column: str, settings: KeyIndexSettings,
+                        files: set[str]) -> dict[str, array]:
+    """The sorted ``#line=``/``#offset=`` positions of the committed rows (under ``glob``) of captures in
+    ``files``, per file: 8 bytes a row, whatever the output holds besides."""
+    found: dict[str, array] = {}
+    for row in committed_rows(output, glob, column, settings):
+        position = capture_position(row.source_uri)
+        path = row.source_uri.rpartition("#")[0]
+        if position is not None and path in files:
+            found.setdefault(path, array("q")).append(position)
+    return {path: array("q", sorted(positions)) for path, positions in found.items()}
 
 
 def committed_rows(output: str, glob: str, column: str, settings: KeyIndexSettings,
