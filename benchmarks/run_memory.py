@@ -34,25 +34,19 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def tree_rss_mb(root: int) -> float:
-    """Resident memory of ``root`` and all its descendants, in MB (from /proc)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as handle:
-                fields = handle.read().rpartition(")")[2].split()
-        except OSError:
-            continue
-        pid = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(pid)
-        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-    total, stack = 0, [root]
+    """Resident memory of ``root`` and all its descendants, in MB (from /proc, following each process's
+    ``children`` lists rather than reading every process on the machine)."""
+    page, total, stack = os.sysconf("SC_PAGE_SIZE"), 0, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack.extend(children.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/statm") as handle:
+                total += int(handle.read().split()[1]) * page
+            for task in os.scandir(f"/proc/{pid}/task"):
+                with open(f"{task.path}/children") as handle:
+                    stack.extend(int(child) for child in handle.read().split())
+        except OSError:  # the process ended meanwhile
+            continue
     return total / 2**20
 
 
