@@ -23,7 +23,7 @@ from pipeline.config import CONFIG_DIR, ConfigError, load_run_config
 from pipeline.graph.streaming import (
     CapturesFromFiles,
     CapturesFromMessages,
-    FirstSeen,
+    ResolveInPane,
     WriteStream,
     build_streaming_pipeline,
     message_path,
@@ -269,13 +269,14 @@ def test_the_engine_configs_build_an_unbounded_graph_into_the_same_sink(tmp_path
     source = {"watch": "WatchFiles/Match", "pubsub": "ReadPubSub", "kafka": "ReadKafka"}[cfg["stream"]["source"]]
     wiring = labels_and_inputs(pipeline)
     assert not written["articles"].is_bounded and not written["rejected"].is_bounded
-    for step in ("WriteStream/CleanAndEnrich", "WriteStream/Deduplicate/FirstSeen", "WriteStream/Window",
+    for step in ("WriteStream/CleanAndEnrich", "WriteStream/Deduplicate/ResolveInPane", "WriteStream/Window",
                  "WriteStream/AddEntities", "WriteStream/WritePartitions/Write"):
         assert reaches(wiring, source, step), step
     assert reaches(wiring, "WriteStream/Window", "WriteStream/AddEntities")
     assert reaches(wiring, source, "WriteStream/WriteRejected/Write")
-    assert not reaches(wiring, "WriteStream/Window", "WriteStream/Deduplicate/FirstSeen")  # state before windows
-    assert DoFnSignature(FirstSeen("articles", 60)).is_stateful_dofn()
+    # duplicates are decided in panes of their own, before the written windows
+    assert not reaches(wiring, "WriteStream/Window", "WriteStream/Deduplicate/ResolveInPane")
+    assert DoFnSignature(ResolveInPane("articles", stream_settings(stream_config()))).is_stateful_dofn()
     assert pipeline.to_runner_api().components.transforms  # what an engine is sent: everything serialises
 
 
