@@ -1,23 +1,25 @@
 """The unbounded form of the graph, for engines that run it (Flink, Dataflow), selected by a ``stream:`` block.
 
-    file watch | Pub/Sub | Kafka --> ReadCaptures | CleanAndEnrich | FirstSeen(content_hash, across kinds)
-        | FirstSeen(article_id) | fixed windows | per window pane: GroupStoriesInPane | AddEntitiesInBatches
-        | WritePartitions
-    rejections ---> RejectionRows | FirstSeen(rejection_id) | fixed windows | per pane: WritePartitions
+    file watch | Pub/Sub | Kafka --> ReadCaptures | CleanAndEnrich | ResolveInPane(content_hash, across kinds)
+        | ResolveInPane(article_id) | fixed windows | per window pane: GroupStoriesInPane
+        | AddEntitiesInBatches | WritePartitions
+    rejections ---> RejectionRows | ResolveInPane(rejection_id) | fixed windows | per pane: WritePartitions
 
-The composites and the duplicate policy (``transforms.duplicates``) are the batch graph's; a stream keeps
-the first row of a key it sees and never rewrites committed files.
+The composites and the duplicate policy (``transforms.duplicates``) are the batch graph's: the copies of a
+key that arrive in one window pane meet in one decision, as a batch run's rows do, and the stream never
+rewrites committed files.
 
 Event time is arrival time (the watch's poll time, Pub/Sub's publish time, Kafka's timestamp), so a window
-is a commit batch; an article still lands in the partition of its own date. De-duplication runs before
-windowing, in the global window, because Beam scopes state to key *and* window.
+is a commit batch; an article still lands in the partition of its own date. Each de-duplication step
+groups a key's rows per pane of the same arrival windows, then decides in the global window, because Beam
+scopes state to key *and* window and a key is remembered across panes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -295,16 +297,16 @@ class ResolveInPane(beam.DoFn):
         self.lateness = Duration(seconds=settings.allowed_lateness_seconds)
         self.windows = FixedWindows(settings.window_seconds)
 
-    def process(self, element: tuple[str, list[Arrival]], committed,
+    def process(self, element: tuple[str, Iterable[Arrival]], committed,
                 expiry=_EXPIRY_STATE, forget=_FORGET_TIMER) -> Iterator:
-        key, arrivals = element
+        key, arrivals = element[0], list(element[1])
         if self.across_kinds:
             marking = [arrival for arrival in arrivals if has_url(arrival.row)]
             judged = [arrival for arrival in arrivals if not has_url(arrival.row)]
             yield from marking
             kept, repeats = judged, []
         else:
-            marking = judged = list(arrivals)
+            marking = judged = arrivals
             winner, others = keep_smallest_source(arrival.row for arrival in judged)
             kept = [next(arrival for arrival in judged if arrival.row is winner)]
             repeats = [(other["source_uri"], IN_RUN) for other in others]
@@ -356,7 +358,8 @@ class Deduplicate(beam.PTransform):
         committed = found | "Keys" >> beam.Map(lambda row: (row.key, None))
         return (
             arrivals
-            | "ByKey" >> beam.Map(lambda arrival, column: (arrival.row[column], arrival), self.column)
+            | "ByKey" >> beam.Map(lambda arrival, column: (arrival.row[column], arrival), self.column
+                                  ).with_output_types(tuple[str, Arrival])
             | "InPanes" >> arrival_windows(self.settings)
             | "MeetInPane" >> beam.GroupByKey()
             | "OutOfPanes" >> beam.WindowInto(GlobalWindows())
