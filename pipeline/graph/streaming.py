@@ -263,6 +263,7 @@ class Arrival(NamedTuple):
 
 
 def arrived(row: dict, at=beam.DoFn.TimestampParam) -> Arrival:
+    """``row`` with its element's timestamp, its arrival time (``beam.Map`` passes it)."""
     return Arrival(row, at)
 
 
