@@ -19,6 +19,7 @@ from apache_beam.testing.test_stream import TestStream as EventStream
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
+from pipeline.cli import main
 from pipeline.config import CONFIG_DIR, ConfigError, load_run_config
 from pipeline.graph.streaming import (
     CapturesFromFiles,
@@ -182,6 +183,21 @@ def test_a_copy_without_url_arriving_first_in_a_window_gives_way_to_the_row_with
     output = tmp_path / "out"
     run_files(events, stream_config(), output, [(0, ON_TIME, ("alpha",))], [("alpha-copy", "duplicates_in_run")])
     assert written_sources(output) == ["a"]
+
+
+def test_copies_meeting_in_one_window_are_resolved_as_a_batch_run_resolves_them(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    files = [loose_copy(inbox, "alpha"), capture_file(inbox, "z-first", "alpha"),  # the losers arrive first
+             capture_file(inbox, "a-second", "alpha"), capture_file(inbox, "b", "bravo")]
+    batch, stream = tmp_path / "batch", tmp_path / "stream"
+    assert main(["run", "--input", str(inbox), "--output", str(batch), "--quiet", "--entities", "off"]) == 0
+    events = (EventStream().advance_watermark_to(T0)
+              .add_elements([at(item, 10 + n) for n, item in enumerate(files)])
+              .advance_watermark_to_infinity())
+    run_files(events, stream_config(), stream, [(0, ON_TIME, ("alpha", "bravo"))],
+              [("alpha-copy", "duplicates_in_run"), ("z-first", "duplicates_in_run")])
+    assert written_sources(stream) == written_sources(batch) == ["a-second", "b"]
 
 
 def test_copies_of_a_story_in_one_pane_share_a_story_id(tmp_path):
