@@ -19,11 +19,12 @@ from apache_beam.testing.test_stream import TestStream as EventStream
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms.window import TimestampedValue
 
+from pipeline.cli import main
 from pipeline.config import CONFIG_DIR, ConfigError, load_run_config
 from pipeline.graph.streaming import (
     CapturesFromFiles,
     CapturesFromMessages,
-    FirstSeen,
+    ResolveInPane,
     WriteStream,
     build_streaming_pipeline,
     message_path,
@@ -53,6 +54,13 @@ def capture_file(folder: Path, name: str, slug: str, section: str = "business", 
     record = {"url": f"https://port.example/{section}/{slug}", "text": STORY.format(place=slug.title()),
               "fetched_at": f"{day}T09:00:00Z", "published_at": f"{day}T08:00:00Z", "section": section}
     path.write_text(json.dumps(record) + "\n")
+    return InputFile(str(path), path.stat().st_size, path.stat().st_mtime)
+
+
+def loose_copy(folder: Path, slug: str) -> InputFile:
+    """The story of ``capture_file(…, slug)`` as a text file without URL, ``<slug>-copy.txt``: a ``body:`` id."""
+    path = folder / f"{slug}-copy.txt"
+    path.write_text(STORY.format(place=slug.title()) + "\n")
     return InputFile(str(path), path.stat().st_size, path.stat().st_mtime)
 
 
@@ -121,10 +129,7 @@ def test_each_window_writes_its_new_articles_and_repeats_are_counted_not_written
 
 
 def test_a_copy_without_url_of_a_row_with_url_is_a_duplicate_as_in_a_batch_run(tmp_path):
-    record = capture_file(tmp_path, "a", "alpha")
-    loose = tmp_path / "alpha-copy.txt"
-    loose.write_text(STORY.format(place="Alpha") + "\n")  # the same body as a file without URL: a body: id
-    copy = InputFile(str(loose), loose.stat().st_size, loose.stat().st_mtime)
+    record, copy = capture_file(tmp_path, "a", "alpha"), loose_copy(tmp_path, "alpha")
     events = (EventStream()
               .advance_watermark_to(T0 + 0)
               .add_elements([at(record, 10)])
@@ -133,6 +138,66 @@ def test_a_copy_without_url_of_a_row_with_url_is_a_duplicate_as_in_a_batch_run(t
               .advance_watermark_to_infinity())
     run_files(events, stream_config(), tmp_path / "out", [(0, ON_TIME, ("alpha",))],
               [("alpha-copy", "duplicates_in_run")])
+
+
+def written_sources(output: Path) -> list[str]:
+    """The capture file names of the article rows written under ``output``."""
+    found = duckdb.sql(f"select source_uri from read_parquet('{output}/date=*/section=*/*.parquet')").fetchall()
+    return sorted(Path(uri).stem for (uri,) in found)
+
+
+def test_copies_in_one_window_keep_the_smallest_source_whatever_their_order(tmp_path):
+    larger, smaller = capture_file(tmp_path, "z-first", "alpha"), capture_file(tmp_path, "a-second", "alpha")
+    events = (EventStream()
+              .advance_watermark_to(T0 + 0)
+              .add_elements([at(larger, 10)])
+              .advance_watermark_to(T0 + 15)
+              .add_elements([at(smaller, 20)])
+              .advance_watermark_to_infinity())
+    output = tmp_path / "out"
+    run_files(events, stream_config(), output, [(0, ON_TIME, ("alpha",))], [("z-first", "duplicates_in_run")])
+    assert written_sources(output) == ["a-second"]
+
+
+def test_a_copy_in_a_later_window_is_a_duplicate_of_the_row_written_before(tmp_path):
+    earlier, later = capture_file(tmp_path, "z-earlier", "alpha"), capture_file(tmp_path, "a-later", "alpha")
+    events = (EventStream()
+              .advance_watermark_to(T0 + 0)
+              .add_elements([at(earlier, 10)])
+              .advance_watermark_to(T0 + 60)
+              .add_elements([at(later, 70)])
+              .advance_watermark_to_infinity())
+    output = tmp_path / "out"
+    run_files(events, stream_config(), output, [(0, ON_TIME, ("alpha",))], [("a-later", "duplicates_in_run")])
+    assert written_sources(output) == ["z-earlier"]
+
+
+def test_a_copy_without_url_arriving_first_in_a_window_gives_way_to_the_row_with_url(tmp_path):
+    copy, record = loose_copy(tmp_path, "alpha"), capture_file(tmp_path, "a", "alpha")
+    events = (EventStream()
+              .advance_watermark_to(T0 + 0)
+              .add_elements([at(copy, 10)])
+              .advance_watermark_to(T0 + 15)
+              .add_elements([at(record, 20)])
+              .advance_watermark_to_infinity())
+    output = tmp_path / "out"
+    run_files(events, stream_config(), output, [(0, ON_TIME, ("alpha",))], [("alpha-copy", "duplicates_in_run")])
+    assert written_sources(output) == ["a"]
+
+
+def test_copies_meeting_in_one_window_are_resolved_as_a_batch_run_resolves_them(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    files = [loose_copy(inbox, "alpha"), capture_file(inbox, "z-first", "alpha"),  # the losers arrive first
+             capture_file(inbox, "a-second", "alpha"), capture_file(inbox, "b", "bravo")]
+    batch, stream = tmp_path / "batch", tmp_path / "stream"
+    assert main(["run", "--input", str(inbox), "--output", str(batch), "--quiet", "--entities", "off"]) == 0
+    events = (EventStream().advance_watermark_to(T0)
+              .add_elements([at(item, 10 + n) for n, item in enumerate(files)])
+              .advance_watermark_to_infinity())
+    run_files(events, stream_config(), stream, [(0, ON_TIME, ("alpha", "bravo"))],
+              [("alpha-copy", "duplicates_in_run"), ("z-first", "duplicates_in_run")])
+    assert written_sources(stream) == written_sources(batch) == ["a-second", "b"]
 
 
 def test_copies_of_a_story_in_one_pane_share_a_story_id(tmp_path):
@@ -269,13 +334,14 @@ def test_the_engine_configs_build_an_unbounded_graph_into_the_same_sink(tmp_path
     source = {"watch": "WatchFiles/Match", "pubsub": "ReadPubSub", "kafka": "ReadKafka"}[cfg["stream"]["source"]]
     wiring = labels_and_inputs(pipeline)
     assert not written["articles"].is_bounded and not written["rejected"].is_bounded
-    for step in ("WriteStream/CleanAndEnrich", "WriteStream/Deduplicate/FirstSeen", "WriteStream/Window",
+    for step in ("WriteStream/CleanAndEnrich", "WriteStream/Deduplicate/ResolveInPane", "WriteStream/Window",
                  "WriteStream/AddEntities", "WriteStream/WritePartitions/Write"):
         assert reaches(wiring, source, step), step
     assert reaches(wiring, "WriteStream/Window", "WriteStream/AddEntities")
     assert reaches(wiring, source, "WriteStream/WriteRejected/Write")
-    assert not reaches(wiring, "WriteStream/Window", "WriteStream/Deduplicate/FirstSeen")  # state before windows
-    assert DoFnSignature(FirstSeen("articles", 60)).is_stateful_dofn()
+    # duplicates are decided in panes of their own, before the written windows
+    assert not reaches(wiring, "WriteStream/Window", "WriteStream/Deduplicate/ResolveInPane")
+    assert DoFnSignature(ResolveInPane("articles", stream_settings(stream_config()))).is_stateful_dofn()
     assert pipeline.to_runner_api().components.transforms  # what an engine is sent: everything serialises
 
 

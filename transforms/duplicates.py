@@ -2,16 +2,18 @@
 
 A key (an article id, a rejection id) is written once:
 
-- Among new rows of one key that meet in one decision, the row with the smallest ``source_uri`` wins,
-  so the choice does not depend on bundles or worker counts (``keep_smallest_source``). A batch run
-  decides over all its rows at once; a stream decides as rows arrive, so its first row of a key wins
-  and the later ones are duplicates "in run" (the stream job is one run).
+- Among copies of a key that meet in one decision, a batch run or one arrival window of a stream, the
+  row with the smallest ``source_uri`` wins, so the choice does not depend on bundles, worker counts or
+  arrival order (``keep_smallest_source``); the others are duplicates "in run". A key a stream already
+  decided in an earlier window (and still remembers) makes later copies duplicates "in run" too: the
+  stream job is one run.
 - A key committed earlier makes a new row a duplicate, "already committed", unless the batch run
   supersedes the committed row: its capture is read again (a rewritten file, ``--reprocess``). A stream
   never rewrites committed files, so it never supersedes.
 - One article, one row, whatever the input kind: a row without URL (``body:`` id) is a duplicate of a
-  row with URL (``url:`` id) of the same content, seen in the run or committed; it is counted as such
-  and also "across kinds". A batch run also drops a committed ``body:`` row whose URL copy it writes.
+  row with URL (``url:`` id) of the same content that meets it in one decision, was seen earlier in the
+  run, or is committed; it is counted as such and also "across kinds". A batch run also drops a committed
+  ``body:`` row whose URL copy it writes; a stream, which never rewrites committed files, does not.
 
 Counter names are ``<what>_<reason>`` (``articles_duplicates_in_run``, ``rejections_already_committed``),
 the same in both modes; the run summary and the stream's status line read them.

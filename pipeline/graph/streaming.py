@@ -1,25 +1,28 @@
 """The unbounded form of the graph, for engines that run it (Flink, Dataflow), selected by a ``stream:`` block.
 
-    file watch | Pub/Sub | Kafka --> ReadCaptures | CleanAndEnrich | FirstSeen(content_hash, across kinds)
-        | FirstSeen(article_id) | fixed windows | per window pane: GroupStoriesInPane | AddEntitiesInBatches
-        | WritePartitions
-    rejections ---> RejectionRows | FirstSeen(rejection_id) | fixed windows | per pane: WritePartitions
+    file watch | Pub/Sub | Kafka --> ReadCaptures | CleanAndEnrich | ResolveInPane(content_hash, across kinds)
+        | ResolveInPane(article_id) | fixed windows | per window pane: GroupStoriesInPane
+        | AddEntitiesInBatches | WritePartitions
+    rejections ---> RejectionRows | ResolveInPane(rejection_id) | fixed windows | per pane: WritePartitions
 
-The composites and the duplicate policy (``transforms.duplicates``) are the batch graph's; a stream keeps
-the first row of a key it sees and never rewrites committed files.
+The composites and the duplicate policy (``transforms.duplicates``) are the batch graph's: the copies of a
+key that arrive in one window pane meet in one decision, as a batch run's rows do, and the stream never
+rewrites committed files.
 
 Event time is arrival time (the watch's poll time, Pub/Sub's publish time, Kafka's timestamp), so a window
-is a commit batch; an article still lands in the partition of its own date. De-duplication runs before
-windowing, in the global window, because Beam scopes state to key *and* window.
+is a commit batch; an article still lands in the partition of its own date. Each de-duplication step
+groups a key's rows per pane of the same arrival windows, then decides in the global window, because Beam
+scopes state to key *and* window and a key is remembered across panes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import apache_beam as beam
 from apache_beam.coders import TimestampCoder
@@ -27,7 +30,7 @@ from apache_beam.io import fileio
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.trigger import AccumulationMode, AfterCount, AfterWatermark
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
-from apache_beam.transforms.window import FixedWindows
+from apache_beam.transforms.window import FixedWindows, GlobalWindows, WindowFn
 from apache_beam.utils.timestamp import Duration, Timestamp
 
 from pipeline.captures import capture_from_record, file_uri, is_capture_path, read_limits
@@ -47,7 +50,7 @@ from pipeline.graph.stages import (
 from pipeline.output.key_index import KeyIndexSettings
 from pipeline.output.ledger import InputFile, list_inputs
 from pipeline.output.schema import ARTICLE_GLOB, REJECTED_GLOB
-from transforms.duplicates import ACROSS_KINDS, counter, duplicate_reason
+from transforms.duplicates import ACROSS_KINDS, IN_RUN, counter, duplicate_reason, keep_smallest_source
 from transforms.records import Capture, Rejection
 from transforms.stories import StorySettings, group_stories, signature
 
@@ -251,50 +254,81 @@ class CapturesFromMessages(beam.PTransform):
 # De-duplication, windows, writes
 
 
-# When a key is forgotten (its state), and the event-time timer that forgets it; Beam finds both through
-# the parameter defaults below, which ruff wants as module-level values.
+class Arrival(NamedTuple):
+    """A row and the time it arrived (its event time), carried through the pane decisions: a decided row
+    leaves stamped with its pane, and the time a key was last seen stays its rows' arrival."""
+
+    row: dict
+    at: Timestamp
+
+
+def arrived(row: dict, at=beam.DoFn.TimestampParam) -> Arrival:
+    """``row`` with its element's timestamp, its arrival time (``beam.Map`` passes it)."""
+    return Arrival(row, at)
+
+
+# Until when a key is remembered (its state), and the event-time timer that clears it; Beam finds both
+# through the parameter defaults below, which ruff wants as module-level values.
 _EXPIRY = ReadModifyWriteStateSpec("expiry", TimestampCoder())
 _FORGET = TimerSpec("forget", TimeDomain.WATERMARK)
 _EXPIRY_STATE = beam.DoFn.StateParam(_EXPIRY)
 _FORGET_TIMER = beam.DoFn.TimerParam(_FORGET)
 
 
-class FirstSeen(beam.DoFn):
-    """Pass the first row of each key; later rows of the key are duplicates until it is forgotten
-    (``transforms.duplicates``: a stream keeps the first row it sees and never supersedes).
+class ResolveInPane(beam.DoFn):
+    """Decide, for the rows of one key that arrived in one window pane, which are written and which are
+    duplicates (``transforms.duplicates``: the rule of a batch run, with the pane as the run).
 
-    A key is forgotten ``ttl`` after it was last seen (an event-time timer clears it), so state holds only
-    the keys of the last ``ttl``. Keys already in the output when the job started (the ``committed`` side
-    input) are duplicates from the start, so a job restarted without its state writes nothing twice.
-    ``across_kinds`` (keys are content hashes): only rows with URL mark a key and only rows without URL
-    are judged, so a ``body:`` copy of a ``url:`` row is a duplicate and a ``url:`` row always passes.
-    Duplicates are counted and leave as ``duplicates``: ``(key, source_uri, why)``.
+    Among the pane's rows the one with the smallest ``source_uri`` is kept, the others are duplicates in
+    run. A key seen in an earlier pane and still remembered, or in the output when the job started (the
+    ``committed`` side input, so a job restarted without its state writes nothing twice), makes the kept
+    row a duplicate too. ``across_kinds`` (keys are content hashes): rows with URL always pass and mark
+    the key; rows without URL are duplicates when a row with URL is in the pane, remembered or committed,
+    and otherwise all pass (the next step resolves their ``body:`` ids).
+
+    A key is remembered ``ttl`` after its last marking row arrived. The timer that clears the state fires
+    once no pane that could still see the key can come: the end of the window of that instant, plus the
+    allowed lateness. Rows leave as ``Arrival`` stamped with their pane; duplicates leave as
+    ``duplicates``: ``(key, source_uri, why)``.
     """
 
-    def __init__(self, what: str, ttl_seconds: float, across_kinds: bool = False):
-        self.what = what
-        self.ttl = Duration(seconds=ttl_seconds)
-        self.across_kinds = across_kinds
+    def __init__(self, what: str, settings: StreamSettings, across_kinds: bool = False):
+        self.what, self.across_kinds = what, across_kinds
+        self.ttl = Duration(seconds=settings.dedup_ttl_hours * 3600)
+        self.lateness = Duration(seconds=settings.allowed_lateness_seconds)
+        self.windows = FixedWindows(settings.window_seconds)
 
-    def process(self, element, committed, timestamp=beam.DoFn.TimestampParam,
-                expiry=_EXPIRY_STATE, forget=_FORGET_TIMER):
-        key, row = element
-        marks = judged = True
+    def process(self, element: tuple[str, Iterable[Arrival]], committed,
+                expiry=_EXPIRY_STATE, forget=_FORGET_TIMER) -> Iterator:
+        key, arrivals = element[0], list(element[1])
         if self.across_kinds:
-            marks = has_url(row)
-            judged = not marks
-        seen_until, until = expiry.read(), timestamp + self.ttl
-        if marks and (seen_until is None or until > seen_until):
-            expiry.write(until)
-            forget.set(until)
-        why = duplicate_reason(seen_until is not None, key in committed) if judged else None
-        if why:
-            count(counter(self.what, why))
+            marking = [arrival for arrival in arrivals if has_url(arrival.row)]
+            judged = [arrival for arrival in arrivals if not has_url(arrival.row)]
+            yield from marking
+            kept, repeats = judged, []
+        else:
+            marking = judged = arrivals
+            winner, others = keep_smallest_source(arrival.row for arrival in judged)
+            kept = [next(arrival for arrival in judged if arrival.row is winner)]
+            repeats = [(other["source_uri"], IN_RUN) for other in others]
+        remembered_until = expiry.read()
+        seen = remembered_until is not None and min(arrival.at for arrival in arrivals) < remembered_until
+        why = duplicate_reason(seen or (self.across_kinds and bool(marking)), key in committed)
+        if why is None:
+            yield from kept
+        else:
+            repeats += [(arrival.row["source_uri"], why) for arrival in kept]
+        for source_uri, reason in repeats:
+            count(counter(self.what, reason))
             if self.across_kinds:
                 count(counter(self.what, ACROSS_KINDS))
-            yield beam.pvalue.TaggedOutput(DUPLICATES, (key, row["source_uri"], why))
-        else:
-            yield row
+            yield beam.pvalue.TaggedOutput(DUPLICATES, (key, source_uri, reason))
+        if marking:
+            until = max(arrival.at for arrival in marking) + self.ttl
+            if remembered_until is None or until > remembered_until:
+                expiry.write(until)
+                window = self.windows.assign(WindowFn.AssignContext(until))[0]
+                forget.set(window.end + self.lateness)
 
     @on_timer(_FORGET)
     def forget_key(self, expiry=_EXPIRY_STATE):
@@ -302,24 +336,37 @@ class FirstSeen(beam.DoFn):
 
 
 class Deduplicate(beam.PTransform):
-    """Rows keyed by ``column`` to the first row of each key (main) and ``duplicates`` (see ``FirstSeen``)."""
+    """``Arrival``s to those written (main) and ``duplicates``: rows keyed by ``column`` meet per key in
+    each arrival window pane, which ``ResolveInPane`` decides.
 
-    def __init__(self, what: str, ttl_seconds: float, output: str | None = None, glob: str = "", column: str = "",
-                 index: KeyIndexSettings | None = None, across_kinds: bool = False):
+    The pane is the step's own ``GroupByKey``, so the runner holds the watermark until it fires and the
+    decided rows, stamped with the pane, reach the written windows on time. The decision runs in the
+    global window, because Beam scopes state to key *and* window and a key is remembered across panes.
+    """
+
+    def __init__(self, what: str, column: str, settings: StreamSettings, output: str | None = None,
+                 glob: str = "", index: KeyIndexSettings | None = None, across_kinds: bool = False):
         super().__init__()
-        self.what, self.ttl_seconds = what, ttl_seconds
-        self.output, self.glob, self.column, self.index = output, glob, column, index
+        self.what, self.column, self.settings = what, column, settings
+        self.output, self.glob, self.index = output, glob, index
         self.across_kinds = across_kinds
 
-    def expand(self, keyed):
-        pipeline = keyed.pipeline
+    def expand(self, arrivals):
+        pipeline = arrivals.pipeline
         index = self.index or KeyIndexSettings()
         found = (pipeline | "Committed" >> CommittedRows(self.output, self.glob, self.column, index)
                  if self.output is not None else pipeline | "NothingCommitted" >> beam.Create([]))
         committed = found | "Keys" >> beam.Map(lambda row: (row.key, None))
-        return keyed | "FirstSeen" >> beam.ParDo(
-            FirstSeen(self.what, self.ttl_seconds, self.across_kinds), beam.pvalue.AsDict(committed)).with_outputs(
-            DUPLICATES, main="rows")
+        return (
+            arrivals
+            | "ByKey" >> beam.Map(lambda arrival, column: (arrival.row[column], arrival), self.column
+                                  ).with_output_types(tuple[str, Arrival])
+            | "InPanes" >> arrival_windows(self.settings)
+            | "MeetInPane" >> beam.GroupByKey()
+            | "OutOfPanes" >> beam.WindowInto(GlobalWindows())
+            | "ResolveInPane" >> beam.ParDo(
+                ResolveInPane(self.what, self.settings, self.across_kinds),
+                beam.pvalue.AsDict(committed)).with_outputs(DUPLICATES, main="rows"))
 
 
 def arrival_windows(settings: StreamSettings) -> beam.WindowInto:
@@ -376,32 +423,31 @@ class WriteStream(beam.PTransform):
 
     def expand(self, read):
         cfg, s, out_cfg = self.cfg, self.settings, self.cfg["output"]
-        ttl = s.dedup_ttl_hours * 3600
         committed_in = self.output if s.skip_committed else None
         index = KeyIndexSettings.from_config(cfg)
         cleaned = read["captures"] | "CleanAndEnrich" >> beam.ParDo(
             CleanAndEnrich(cfg, self.run_id, self.version)).with_outputs(REJECTED, main="articles")
         merged = (
             cleaned.articles
-            | "ByContent" >> beam.Map(lambda article: (article["content_hash"], article)).with_output_types(
-                tuple[str, dict])
-            | "MergeInputKinds" >> Deduplicate("articles", ttl, committed_in, ARTICLE_GLOB, "content_hash", index,
+            | "Arrived" >> beam.Map(arrived)
+            | "MergeInputKinds" >> Deduplicate("articles", "content_hash", s, committed_in, ARTICLE_GLOB, index,
                                                across_kinds=True))
-        articles = (
-            merged.rows
-            | "ById" >> beam.Map(lambda article: (article["article_id"], article)).with_output_types(tuple[str, dict])
-            | "Deduplicate" >> Deduplicate("articles", ttl, committed_in, ARTICLE_GLOB, "article_id", index))
+        articles = merged.rows | "Deduplicate" >> Deduplicate(
+            "articles", "article_id", s, committed_in, ARTICLE_GLOB, index)
         rejection_rows = (
             (read["rejected"], cleaned[REJECTED])
             | "AllRejections" >> beam.Flatten()
             | "RejectionRows" >> beam.ParDo(RejectionRows(self.run_id, self.version)).with_outputs(
                 OUTCOMES, main="rows"))
-        rejections = rejection_rows.rows | "DeduplicateRejections" >> Deduplicate(
-            "rejections", ttl, committed_in, REJECTED_GLOB, "rejection_id", index)
+        rejections = (
+            rejection_rows.rows
+            | "RejectionArrived" >> beam.Map(lambda keyed, at=beam.DoFn.TimestampParam: arrived(keyed[1], at))
+            | "DeduplicateRejections" >> Deduplicate("rejections", "rejection_id", s, committed_in, REJECTED_GLOB,
+                                                     index))
         article_paths = (
             articles.rows
             | "Window" >> arrival_windows(s)
-            | "Kept" >> beam.Map(Resolved)
+            | "Kept" >> beam.Map(lambda arrival: Resolved(arrival.row))
             | "GroupStories" >> GroupStoriesInPane(StorySettings(**cfg.get("stories", {})))
             | "AddEntities" >> AddEntitiesInBatches(cfg)
             | "ByPartition" >> beam.Map(by_partition)
@@ -410,7 +456,7 @@ class WriteStream(beam.PTransform):
         rejected_paths = (
             rejections.rows
             | "WindowRejections" >> arrival_windows(s)
-            | "OneGroup" >> beam.Map(lambda row: (None, row))
+            | "OneGroup" >> beam.Map(lambda arrival: (None, arrival.row))
             | "WriteRejected" >> WritePartitions(self.output, self.run_id, out_cfg, rejected=True)
         ).paths
         duplicates = ((merged[DUPLICATES], articles[DUPLICATES], rejections[DUPLICATES])
