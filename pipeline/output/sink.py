@@ -113,17 +113,15 @@ def read_parquet(path: str, columns: list[str] | None = None, dictionary: list[s
     ``ParquetFile.read`` skips the dataset layer that ``pq.read_table`` goes through, which on small files
     costs more than the read itself.
     """
-    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-        return pq.ParquetFile(handle, read_dictionary=dictionary).read(columns=columns)
+    with open_parquet(path, dictionary) as parquet:
+        return parquet.read(columns=columns)
 
 
-def parquet_batches(path: str, columns: list[str], batch_size: int) -> Iterator[pa.RecordBatch]:
-    """One Parquet file's rows ``batch_size`` at a time, with those of ``columns`` the file has: a reader's
-    memory then follows the batch, not the file."""
+@contextmanager
+def open_parquet(path: str, dictionary: list[str] | None = None) -> Iterator[pq.ParquetFile]:
+    """One Parquet file on any filesystem Beam knows, open to read some of its row groups or columns."""
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-        parquet = pq.ParquetFile(handle)
-        present = [name for name in columns if name in parquet.schema_arrow.names]
-        yield from parquet.iter_batches(batch_size=batch_size, columns=present)
+        yield pq.ParquetFile(handle, read_dictionary=dictionary)
 
 
 def replace_parquet_file(path: str, rows: list[dict], schema: pa.Schema, compression: str = "zstd",

@@ -5,8 +5,9 @@
 that has a signature, and the signature's LSH band keys; the next run reads back only the entries that
 share an id or a band key with its own rows (the only ones that can join their stories) and groups its
 rows against them, so its copy of an earlier story takes the earlier ``story_id``. The index is scanned
-a batch of entries at a time and only matches are kept, so a run's memory follows its own rows and their
-matches, not the size of the output. Files are written like data files (hidden until complete, behind
+a row group at a time, ids and band keys first; signatures are read only from groups that hold a match,
+and only matches are kept, so a run's memory follows its own rows and their matches, not the size of
+the output. Files are written like data files (hidden until complete, behind
 the output lock's fence) and only after the run's article files are committed.
 
 Entries are never rewritten: an entry of a row since superseded still names its story, which is what a
@@ -28,12 +29,12 @@ import pyarrow.compute as pc
 from apache_beam.io.filesystem import BeamIOError
 
 from pipeline.output.schema import STORY_INDEX_SCHEMA
-from pipeline.output.sink import join, matching_metadata, parquet_batches, write_parquet_files
+from pipeline.output.sink import join, matching_metadata, open_parquet, write_parquet_files
 from transforms.stories import StorySettings, Wanted, band_keys, band_layout
 
 STORY_INDEX_DIR = "_stories"
 _MAX_ROWS_PER_FILE = 1 << 20
-_BATCH_ROWS = 8192  # entries scanned at a time: about 10 MB with their signatures
+_ENTRY = ["article_id", "story_id", "signature"]
 LOG = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # datasketch imports scipy: paid where stories are read, not by every importer
@@ -54,13 +55,19 @@ def committed_stories(output: str, settings: StorySettings,
 def _entries(path: str, settings: StorySettings, wanted: Wanted | None) -> Iterator[tuple[str, str, LeanMinHash]]:
     from datasketch import LeanMinHash
 
-    for batch in parquet_batches(path, STORY_INDEX_SCHEMA.names, _BATCH_ROWS):
-        table = pa.Table.from_batches([batch])
-        if wanted is not None:
-            table = table.filter(_meets(table, wanted, settings))
-        signatures = [LeanMinHash.deserialize(value) for value in table.column("signature").to_pylist()]
-        yield from zip(table.column("article_id").to_pylist(), table.column("story_id").to_pylist(), signatures,
-                       strict=True)
+    with open_parquet(path) as parquet:
+        probe = ["article_id", *(("bands", "band_layout") if "bands" in parquet.schema_arrow.names else ("signature",))]
+        for group in range(parquet.num_row_groups):
+            if wanted is None:
+                table = parquet.read_row_group(group, columns=_ENTRY)
+            else:
+                mask = _meets(parquet.read_row_group(group, columns=probe), wanted, settings)
+                if not pc.any(mask).as_py():
+                    continue
+                table = parquet.read_row_group(group, columns=_ENTRY).filter(mask)
+            signatures = [LeanMinHash.deserialize(value) for value in table.column("signature").to_pylist()]
+            yield from zip(table.column("article_id").to_pylist(), table.column("story_id").to_pylist(), signatures,
+                           strict=True)
 
 
 def _meets(table: pa.Table, wanted: Wanted, settings: StorySettings) -> pa.Array:
