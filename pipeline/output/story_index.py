@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -45,14 +45,34 @@ def committed_stories(output: str, settings: StorySettings,
                       wanted: Wanted | None = None) -> Iterator[tuple[str, str, LeanMinHash]]:
     """``(article_id, story_id, signature)`` of the entries in the output's story index: all of them, or
     with ``wanted`` those whose id is among its ids or that share one of its band keys."""
+    lookup = _Lookup.of(wanted) if wanted is not None else None
     for meta in matching_metadata(join(output, STORY_INDEX_DIR, "*.parquet")):
         try:
-            yield from _entries(meta.path, settings, wanted)
+            yield from _entries(meta.path, settings, lookup)
         except (OSError, BeamIOError, pa.ArrowException) as error:
             LOG.warning("story index %s not used (%s); its stories are not joined", meta.path, error)
 
 
-def _entries(path: str, settings: StorySettings, wanted: Wanted | None) -> Iterator[tuple[str, str, LeanMinHash]]:
+class _Lookup(NamedTuple):
+    """``Wanted`` made ready to test many row groups against: its ids for Arrow, its band keys sorted."""
+
+    wanted: Wanted
+    ids: pa.Array
+    bands: np.ndarray
+
+    @classmethod
+    def of(cls, wanted: Wanted) -> _Lookup:
+        return cls(wanted, pa.array(sorted(wanted.ids), pa.string()), np.array(sorted(wanted.bands), dtype=np.int64))
+
+    def has_bands(self, keys: np.ndarray) -> np.ndarray:
+        """Which of ``keys`` are among the wanted band keys (a binary search each)."""
+        if not len(self.bands):
+            return np.zeros(len(keys), dtype=bool)
+        at = np.minimum(np.searchsorted(self.bands, keys), len(self.bands) - 1)
+        return self.bands[at] == keys
+
+
+def _entries(path: str, settings: StorySettings, wanted: _Lookup | None) -> Iterator[tuple[str, str, LeanMinHash]]:
     from datasketch import LeanMinHash
 
     with open_parquet(path) as parquet:
@@ -70,19 +90,19 @@ def _entries(path: str, settings: StorySettings, wanted: Wanted | None) -> Itera
                            strict=True)
 
 
-def _meets(table: pa.Table, wanted: Wanted, settings: StorySettings) -> pa.Array:
+def _meets(table: pa.Table, wanted: _Lookup, settings: StorySettings) -> pa.Array:
     """Which entries share an id or a band key with ``wanted`` (a boolean mask over ``table``)."""
-    by_id = pc.is_in(table.column("article_id"), value_set=pa.array(sorted(wanted.ids), pa.string()))
+    by_id = pc.is_in(table.column("article_id"), value_set=wanted.ids)
     layout, _ = band_layout(settings.threshold, settings.num_perm)
     if "bands" in table.column_names and pc.all(pc.equal(table.column("band_layout"), layout)).as_py():
         bands = table.column("bands").combine_chunks()
-        hits = pc.is_in(pc.list_flatten(bands), value_set=pa.array(sorted(wanted.bands), pa.int64()))
+        hits = wanted.has_bands(pc.list_flatten(bands).to_numpy())
         by_band = np.zeros(len(table), dtype=bool)
-        by_band[pc.list_parent_indices(bands).filter(hits).to_numpy()] = True
+        by_band[pc.list_parent_indices(bands).to_numpy()[hits]] = True
     else:  # written without band keys, or under another layout: the keys come from the signatures
         from datasketch import LeanMinHash
 
-        by_band = np.array([not wanted.bands.isdisjoint(band_keys(LeanMinHash.deserialize(value), settings))
+        by_band = np.array([not wanted.wanted.bands.isdisjoint(band_keys(LeanMinHash.deserialize(value), settings))
                             for value in table.column("signature").to_pylist()], dtype=bool)
     return pc.or_(by_id, pa.array(by_band))
 
